@@ -1,0 +1,333 @@
+#include "config.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "units.hpp"
+
+namespace sv {
+
+namespace fs = std::filesystem;
+
+std::string Diagnostic::str() const {
+    if (line <= 0) return file + ": " + message;
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+bool valid_service_name(std::string_view name) {
+    if (name.empty() || name[0] == '.') return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+    });
+}
+
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+const char* type_name(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::string: return "a string";
+        case toml::node_type::integer: return "an integer";
+        case toml::node_type::floating_point: return "a float";
+        case toml::node_type::boolean: return "a boolean";
+        case toml::node_type::array: return "an array";
+        case toml::node_type::table: return "a table";
+        default: return "a date/time";
+    }
+}
+
+// Reads one file's tables key by key. Each handler validates its value and stores it;
+// keys nobody handles are reported with the closest valid key.
+class Reader {
+   public:
+    Reader(const std::string& path, std::vector<Diagnostic>& errors) : path_(path), errors_(errors) {}
+
+    void error(const toml::source_region& where, std::string message) {
+        errors_.push_back({path_, static_cast<int>(where.begin.line), static_cast<int>(where.begin.column),
+                           std::move(message)});
+    }
+    void wrong_type(const std::string& key, const toml::node& node, const char* expected) {
+        error(node.source(), "`" + key + "` must be " + expected + ", not " + type_name(node));
+    }
+
+    using Handler = std::function<void(const std::string& key, const toml::node&)>;
+
+    // Calls the handler of each key present; reports keys without a handler.
+    void walk(const toml::table& table, const std::string& prefix,
+              const std::vector<std::pair<std::string, Handler>>& handlers) {
+        for (auto&& [key, node] : table) {
+            std::string name(key.str());
+            auto found = std::find_if(handlers.begin(), handlers.end(), [&](auto& h) { return h.first == name; });
+            if (found != handlers.end()) {
+                found->second(prefix + name, node);
+                continue;
+            }
+            std::string message = "unknown key `" + prefix + name + "`";
+            std::string best;
+            size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;
+            for (auto& [candidate, _] : handlers) {
+                size_t d = edit_distance(name, candidate);
+                if (d < best_distance) best_distance = d, best = candidate;
+            }
+            if (!best.empty()) message += "; did you mean `" + prefix + best + "`?";
+            error(key.source(), message);
+        }
+    }
+
+    Handler string(std::string& out, bool nonempty = false) {
+        return [this, &out, nonempty](const std::string& key, const toml::node& node) {
+            if (!node.is_string()) return wrong_type(key, node, "a string");
+            out = node.as_string()->get();
+            if (nonempty && out.empty()) error(node.source(), "`" + key + "` must not be empty");
+        };
+    }
+    Handler boolean(bool& out) {
+        return [this, &out](const std::string& key, const toml::node& node) {
+            if (!node.is_boolean()) return wrong_type(key, node, "true or false");
+            out = node.as_boolean()->get();
+        };
+    }
+    Handler duration(Duration& out) {
+        return [this, &out](const std::string& key, const toml::node& node) {
+            if (!node.is_string()) return wrong_type(key, node, "a duration string such as \"500ms\", \"5s\" or \"1m\"");
+            auto d = parse_duration(node.as_string()->get());
+            if (!d) error(node.source(), "`" + key + "`: \"" + node.as_string()->get() +
+                                             "\" is not a duration (a number with ms, s, m or h, such as \"500ms\")");
+            else out = *d;
+        };
+    }
+    Handler signal(int& out) {
+        return [this, &out](const std::string& key, const toml::node& node) {
+            if (auto sig = signal_of(key, node)) out = *sig;
+        };
+    }
+    std::optional<int> signal_of(const std::string& key, const toml::node& node) {
+        std::optional<int> sig;
+        if (node.is_string()) sig = parse_signal(node.as_string()->get());
+        else if (node.is_integer()) sig = parse_signal(std::to_string(node.as_integer()->get()));
+        else {
+            wrong_type(key, node, "a signal name such as \"SIGTERM\" or a number");
+            return std::nullopt;
+        }
+        if (!sig) {
+            std::string shown = node.is_string() ? "\"" + node.as_string()->get() + "\"" : std::to_string(node.as_integer()->get());
+            error(node.source(), "`" + key + "`: " + shown + " is not a signal (use a name such as \"SIGTERM\" or \"TERM\", or a number)");
+        }
+        return sig;
+    }
+    template <typename T>
+    Handler integer(T& out, long long min, long long max) {
+        return [this, &out, min, max](const std::string& key, const toml::node& node) {
+            if (!node.is_integer()) return wrong_type(key, node, "an integer");
+            long long v = node.as_integer()->get();
+            if (v < min || v > max)
+                error(node.source(), "`" + key + "` must be between " + std::to_string(min) + " and " + std::to_string(max));
+            else out = static_cast<T>(v);
+        };
+    }
+
+   private:
+    std::string path_;
+    std::vector<Diagnostic>& errors_;
+};
+
+void read_command(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
+    spec.command.clear();
+    if (node.is_string()) {
+        spec.shell = true;
+        spec.command.push_back(node.as_string()->get());
+        if (spec.command[0].find_first_not_of(" \t\n") == std::string::npos)
+            r.error(node.source(), "`command` must not be empty");
+        return;
+    }
+    if (!node.is_array()) return r.wrong_type(key, node, "an array of strings (run directly) or a string (run by /bin/sh -c)");
+    spec.shell = false;
+    for (auto& item : *node.as_array()) {
+        if (!item.is_string()) return r.wrong_type(key + " item", item, "a string");
+        spec.command.push_back(item.as_string()->get());
+    }
+    if (spec.command.empty() || spec.command[0].empty())
+        r.error(node.source(), "`command` must name a program: [\"program\", \"arg\", ...]");
+}
+
+void read_forward_signals(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
+    if (!node.is_array()) return r.wrong_type(key, node, "an array of signal names");
+    for (auto& item : *node.as_array()) {
+        auto sig = r.signal_of(key + " item", item);
+        if (!sig) continue;
+        switch (*sig) {
+            case SIGKILL: case SIGSTOP:
+                r.error(item.source(), signal_name(*sig) + " cannot be caught, so it cannot be forwarded");
+                continue;
+            case SIGCHLD:
+                r.error(item.source(), "SIGCHLD is the supervisor's own (it reaps children); it cannot be forwarded");
+                continue;
+            case SIGTERM: case SIGINT: case SIGQUIT:
+                r.error(item.source(), signal_name(*sig) + " shuts the supervisor down (every service gets its [stop] signal); it cannot be forwarded");
+                continue;
+            case SIGHUP:
+                r.error(item.source(), "SIGHUP reloads the service directory; it cannot be forwarded (use [reload] signal to pass a reload on)");
+                continue;
+        }
+        spec.forward_signals.push_back(*sig);
+    }
+}
+
+void read_restart(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
+    if (!node.is_table()) return r.wrong_type(key, node, "a table ([restart])");
+    RestartSpec& rs = spec.restart;
+    r.walk(*node.as_table(), "restart.", {
+        {"policy", [&](const std::string& k, const toml::node& n) {
+             if (!n.is_string()) return r.wrong_type(k, n, "\"always\", \"on-failure\" or \"never\"");
+             const std::string& v = n.as_string()->get();
+             if (v == "always") rs.policy = RestartPolicy::always;
+             else if (v == "on-failure") rs.policy = RestartPolicy::on_failure;
+             else if (v == "never") rs.policy = RestartPolicy::never;
+             else r.error(n.source(), "`" + k + "`: \"" + v + "\" is not a policy (always, on-failure or never)");
+         }},
+        {"success_codes", [&](const std::string& k, const toml::node& n) {
+             if (!n.is_array()) return r.wrong_type(k, n, "an array of exit codes");
+             rs.success_codes.clear();
+             for (auto& item : *n.as_array()) {
+                 int code = 0;
+                 r.integer(code, 0, 255)(k + " item", item);
+                 if (item.is_integer()) rs.success_codes.push_back(code);
+             }
+         }},
+        {"delay", r.duration(rs.delay)},
+        {"factor", [&](const std::string& k, const toml::node& n) {
+             if (!n.is_floating_point() && !n.is_integer()) return r.wrong_type(k, n, "a number");
+             double v = n.value<double>().value_or(0);
+             if (v < 1.0 || v > 100.0) r.error(n.source(), "`" + k + "` must be between 1.0 and 100.0");
+             else rs.factor = v;
+         }},
+        {"max_delay", r.duration(rs.max_delay)},
+        {"reset_after", r.duration(rs.reset_after)},
+        {"max_retries", r.integer(rs.max_retries, 0, 1'000'000)},
+    });
+    if (rs.max_delay < rs.delay)
+        r.error(node.source(), "`restart.max_delay` (" + format_duration(rs.max_delay) +
+                                   ") is shorter than `restart.delay` (" + format_duration(rs.delay) + ")");
+}
+
+void read_stop(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
+    if (!node.is_table()) return r.wrong_type(key, node, "a table ([stop])");
+    r.walk(*node.as_table(), "stop.", {
+        {"signal", r.signal(spec.stop.signal)},
+        {"timeout", r.duration(spec.stop.timeout)},
+    });
+}
+
+}  // namespace
+
+ServiceSpec parse_service(std::string_view text, const std::string& path, const std::string& name,
+                          std::vector<Diagnostic>& errors) {
+    ServiceSpec spec;
+    spec.name = name;
+    spec.file = path;
+    Reader r(path, errors);
+
+    toml::parse_result parsed = toml::parse(text, path);
+    if (!parsed) {
+        r.error(parsed.error().source(), std::string(parsed.error().description()));
+        return spec;
+    }
+    const toml::table& root = parsed.table();
+    bool has_command = false;
+    r.walk(root, "", {
+        {"command", [&](const std::string& k, const toml::node& n) { has_command = true; read_command(r, spec, k, n); }},
+        {"description", r.string(spec.description)},
+        {"directory", [&](const std::string& k, const toml::node& n) {
+             r.string(spec.directory, true)(k, n);
+             if (!spec.directory.empty() && spec.directory[0] != '/')
+                 r.error(n.source(), "`directory` must be an absolute path");
+         }},
+        {"user", r.string(spec.user, true)},
+        {"group", r.string(spec.group, true)},
+        {"umask", [&](const std::string& k, const toml::node& n) {
+             if (!n.is_string()) return r.wrong_type(k, n, "an octal string such as \"0022\"");
+             spec.umask = parse_umask(n.as_string()->get());
+             if (!spec.umask) r.error(n.source(), "`umask`: \"" + n.as_string()->get() + "\" is not an octal mode between 0000 and 0777");
+         }},
+        {"environment", [&](const std::string& k, const toml::node& n) {
+             if (!n.is_table()) return r.wrong_type(k, n, "a table of strings: { NAME = \"value\" }");
+             for (auto&& [var, value] : *n.as_table()) {
+                 std::string var_name(var.str());
+                 if (var_name.empty() || var_name.find('=') != std::string::npos)
+                     r.error(var.source(), "`environment`: \"" + var_name + "\" is not a variable name");
+                 else if (!value.is_string())
+                     r.wrong_type("environment." + var_name, value, "a string");
+                 else
+                     spec.environment[var_name] = value.as_string()->get();
+             }
+         }},
+        {"critical", r.boolean(spec.critical)},
+        {"enabled", r.boolean(spec.enabled)},
+        {"forward_signals", [&](const std::string& k, const toml::node& n) { read_forward_signals(r, spec, k, n); }},
+        {"restart", [&](const std::string& k, const toml::node& n) { read_restart(r, spec, k, n); }},
+        {"stop", [&](const std::string& k, const toml::node& n) { read_stop(r, spec, k, n); }},
+    });
+    if (!has_command) errors.push_back({path, 0, 0, "`command` is required: command = [\"program\", \"arg\", ...]"});
+    return spec;
+}
+
+LoadResult load_directory(const std::string& dir, bool missing_ok) {
+    LoadResult result;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        if (!missing_ok)
+            result.errors.push_back({dir, 0, 0, fs::exists(dir, ec) ? "not a directory" : "no such directory"});
+        return result;
+    }
+    std::vector<fs::path> files;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        const fs::path& p = it->path();
+        std::string file = p.filename().string();
+        if (file.empty() || file[0] == '.' || p.extension() != ".toml") continue;
+        files.push_back(p);
+    }
+    if (ec) {
+        result.errors.push_back({dir, 0, 0, "cannot read directory: " + ec.message()});
+        return result;
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& p : files) {
+        std::string name = p.stem().string();
+        if (!valid_service_name(name)) {
+            result.errors.push_back({p.string(), 0, 0, "\"" + name + "\" is not a valid service name (letters, digits, _ . - only)"});
+            continue;
+        }
+        std::ifstream in(p, std::ios::binary);
+        if (!in) {
+            result.errors.push_back({p.string(), 0, 0, "cannot read: " + std::string(std::strerror(errno))});
+            continue;
+        }
+        std::stringstream text;
+        text << in.rdbuf();
+        result.services.push_back(parse_service(text.str(), p.string(), name, result.errors));
+    }
+    return result;
+}
+
+}  // namespace sv

@@ -1,0 +1,77 @@
+// Entry point: wires the command line, the config loader and the supervisor together,
+// and turns whatever escaped into a message and an exit status.
+#include <unistd.h>
+
+#include <cstdio>
+#include <exception>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli.hpp"
+#include "config.hpp"
+#include "supervisor.hpp"
+
+#ifndef SUPERVISOR_VERSION
+#define SUPERVISOR_VERSION "dev"
+#endif
+
+namespace {
+
+void setup_logging(const std::string& level) {
+    auto logger = std::make_shared<spdlog::logger>("supervisor", std::make_shared<spdlog::sinks::stderr_sink_st>());
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ supervisor %l: %v", spdlog::pattern_time_type::utc);
+    logger->set_level(spdlog::level::from_str(level));
+    logger->flush_on(spdlog::level::trace);
+    spdlog::set_default_logger(logger);
+}
+
+int report_errors(const sv::LoadResult& loaded) {
+    for (auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.str().c_str());
+    std::fprintf(stderr, "%zu error%s; nothing was started\n", loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s");
+    return sv::exit_status::config;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    sv::CommandLine cl = sv::parse_command_line(args, std::getenv("SUPERVISOR_CONFIG_DIR"));
+    if (!cl.error.empty()) {
+        std::fprintf(stderr, "supervisor: %s\n%s", cl.error.c_str(), sv::usage_text());
+        return sv::exit_status::usage;
+    }
+    switch (cl.kind) {
+        case sv::CommandLine::help: std::fputs(sv::usage_text(), stdout); return 0;
+        case sv::CommandLine::version: std::printf("supervisor %s\n", SUPERVISOR_VERSION); return 0;
+        case sv::CommandLine::check: {
+            sv::LoadResult loaded = sv::load_directory(cl.options.config_dir);
+            if (!loaded.ok()) {
+                for (auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.str().c_str());
+                std::fprintf(stderr, "%zu error%s in %s\n", loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s", cl.options.config_dir.c_str());
+                return sv::exit_status::config;
+            }
+            std::printf("%s: %zu service%s, all valid\n", cl.options.config_dir.c_str(), loaded.services.size(), loaded.services.size() == 1 ? "" : "s");
+            return 0;
+        }
+        case sv::CommandLine::run: break;
+    }
+
+    setup_logging(cl.log_level);
+    try {
+        sv::LoadResult loaded = sv::load_directory(cl.options.config_dir, !cl.options.command.empty());
+        if (!loaded.ok()) return report_errors(loaded);
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        int status;
+        {
+            sv::Supervisor supervisor(&loop, cl.options, environ);
+            status = supervisor.run(std::move(loaded.services));
+        }
+        uv_run(&loop, UV_RUN_DEFAULT);  // let the last close callbacks run
+        uv_loop_close(&loop);
+        return status;
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot start: {}", e.what());
+        return sv::exit_status::internal;
+    }
+}

@@ -1,0 +1,61 @@
+// Plain data shared by every module: what a service file says, after validation.
+// No I/O and no library types here, so that every module (and every test) can use it.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sv {
+
+using Duration = std::chrono::milliseconds;
+
+enum class RestartPolicy { always, on_failure, never };
+
+struct RestartSpec {
+    RestartPolicy policy = RestartPolicy::always;
+    std::vector<int> success_codes{0};
+    Duration delay{100};
+    double factor = 2.0;
+    Duration max_delay{30'000};
+    Duration reset_after{30'000};
+    int max_retries = 0;  // consecutive failed starts before giving up; 0 = never give up
+    bool operator==(const RestartSpec&) const = default;
+};
+
+struct StopSpec {
+    int signal = 15;  // SIGTERM
+    Duration timeout{5'000};
+    bool operator==(const StopSpec&) const = default;
+};
+
+struct ServiceSpec {
+    std::string name;  // the file stem
+    std::string file;  // where it was read from (for messages)
+
+    std::vector<std::string> command;  // argv; when shell is true, command[0] is a /bin/sh -c script
+    bool shell = false;
+    std::string description;
+    std::string directory;            // empty: the supervisor's own working directory
+    std::string user;                 // empty: do not change user
+    std::string group;                // empty: the user's primary group
+    std::optional<unsigned> umask;    // unset: inherit the supervisor's
+    std::map<std::string, std::string> environment;
+    bool critical = false;
+    bool enabled = true;
+    std::vector<int> forward_signals;
+
+    RestartSpec restart;
+    StopSpec stop;
+
+    // Single-command mode (`supervisor -- CMD`): stdin and the terminal are passed through.
+    bool foreground = false;
+
+    // Two specs are equal when every key is; reload restarts a service whose spec changed.
+    // `file` takes part too: moving a service to another file is a change a user made.
+    bool operator==(const ServiceSpec&) const = default;
+};
+
+}  // namespace sv

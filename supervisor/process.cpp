@@ -1,0 +1,330 @@
+#include "process.hpp"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+#include "users.hpp"
+
+namespace sv {
+
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::optional<unsigned long> as_number(const std::string& text) {
+    unsigned long value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
+}
+
+bool is_executable_file(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// Sets NAME=value in an environment list, replacing an earlier NAME.
+void set_env(std::vector<std::string>& env, const std::string& name, const std::string& value) {
+    std::string prefix = name + "=";
+    for (auto& entry : env)
+        if (entry.compare(0, prefix.size(), prefix) == 0) {
+            entry = prefix + value;
+            return;
+        }
+    env.push_back(prefix + value);
+}
+
+std::string get_env(const std::vector<std::string>& env, const std::string& name) {
+    std::string prefix = name + "=";
+    for (auto& entry : env)
+        if (entry.compare(0, prefix.size(), prefix) == 0) return entry.substr(prefix.size());
+    return {};
+}
+
+// Child-to-parent report of a failed step; written once, then the child exits 127.
+struct ExecReport {
+    int stage;
+    int error;
+};
+
+// runs after fork: async-signal-safe only
+[[noreturn]] void fail_child(int fd, ExecStage stage) {
+    ExecReport report{static_cast<int>(stage), errno};
+    ssize_t ignored = ::write(fd, &report, sizeof report);
+    (void)ignored;
+    ::_exit(127);
+}
+
+// runs after fork: async-signal-safe only. Every pointer was prepared before fork.
+[[noreturn]] void run_child(const LaunchPlan& plan, const char* path, char* const* argv, char* const* envp,
+                            const gid_t* groups, size_t group_count, int report_fd) {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for KILL/STOP
+
+    if (plan.foreground) {
+        if (::setpgid(0, 0) < 0) fail_child(report_fd, ExecStage::session);
+        // Take the terminal, as a shell does for a foreground job. SIGTTOU is still blocked.
+        if (::isatty(STDIN_FILENO) && ::tcsetpgrp(STDIN_FILENO, ::getpid()) < 0) fail_child(report_fd, ExecStage::terminal);
+    } else {
+        if (::setsid() < 0) fail_child(report_fd, ExecStage::session);
+        int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null_fd < 0 || ::dup2(null_fd, STDIN_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
+    }
+    if (plan.stdout_fd >= 0 && ::dup2(plan.stdout_fd, STDOUT_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
+    if (plan.stderr_fd >= 0 && ::dup2(plan.stderr_fd, STDERR_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
+
+    if (!plan.directory.empty() && ::chdir(plan.directory.c_str()) < 0) fail_child(report_fd, ExecStage::directory);
+    if (plan.umask) ::umask(static_cast<mode_t>(*plan.umask));
+    if (plan.change_user) {
+        if (::setgroups(group_count, groups) < 0) fail_child(report_fd, ExecStage::groups);
+        if (::setgid(plan.gid) < 0) fail_child(report_fd, ExecStage::gid);
+        if (::setuid(plan.uid) < 0) fail_child(report_fd, ExecStage::uid);
+    }
+    // Nothing of the supervisor's beyond 0-2 may reach the service, even descriptors it inherited.
+    ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+
+    sigset_t empty;
+    ::sigemptyset(&empty);
+    ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+    ::execve(path, argv, envp);
+    fail_child(report_fd, ExecStage::exec);
+}
+
+sigset_t received_signals() {
+    sigset_t set;
+    ::sigemptyset(&set);
+    for (int sig = 1; sig <= SIGRTMAX; ++sig)
+        if (is_received_signal(sig)) ::sigaddset(&set, sig);
+    return set;
+}
+
+}  // namespace
+
+const char* describe(ExecStage stage) {
+    switch (stage) {
+        case ExecStage::session: return "cannot create a process group";
+        case ExecStage::terminal: return "cannot take the terminal";
+        case ExecStage::stdio: return "cannot set up stdin/stdout/stderr";
+        case ExecStage::directory: return "cannot change to directory";
+        case ExecStage::groups: return "cannot set supplementary groups";
+        case ExecStage::gid: return "cannot change group";
+        case ExecStage::uid: return "cannot change user";
+        case ExecStage::exec: return "cannot execute";
+    }
+    return "cannot start";
+}
+
+std::string ExecFailure::str(const LaunchPlan* plan) const {
+    std::string out = describe(stage);
+    if (plan) {
+        if (stage == ExecStage::directory) out += " " + plan->directory;
+        if (stage == ExecStage::exec) out += " " + plan->path;
+        if (stage == ExecStage::uid) out += " to uid " + std::to_string(plan->uid);
+        if (stage == ExecStage::gid) out += " to gid " + std::to_string(plan->gid);
+    }
+    return out + ": " + std::strerror(error);
+}
+
+std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char** base_env) {
+    LaunchPlan plan;
+    plan.argv = spec.shell ? std::vector<std::string>{"/bin/sh", "-c", spec.command.at(0)} : spec.command;
+    for (char** e = base_env; e && *e; ++e) plan.envp.emplace_back(*e);
+    plan.directory = spec.directory;
+    plan.umask = spec.umask;
+    plan.foreground = spec.foreground;
+
+    if (!spec.user.empty()) {
+        plan.change_user = true;
+        auto user = find_user(spec.user);
+        auto uid = as_number(spec.user);
+        if (!user && !uid) return "unknown user '" + spec.user + "' (not in /etc/passwd)";
+        if (user) {
+            plan.uid = user->uid;
+            plan.gid = user->gid;
+            set_env(plan.envp, "HOME", user->home);
+            set_env(plan.envp, "USER", user->name);
+            set_env(plan.envp, "LOGNAME", user->name);
+        } else {
+            plan.uid = static_cast<uid_t>(*uid);  // a bare uid, as `docker run --user 1000`: group 0
+            plan.gid = 0;
+        }
+        if (!spec.group.empty()) {
+            auto gid = find_group(spec.group);
+            if (!gid) return "unknown group '" + spec.group + "' (not in /etc/group)";
+            plan.gid = *gid;
+        }
+        plan.groups = user ? groups_of(user->name, plan.gid) : std::vector<gid_t>{plan.gid};
+    } else if (!spec.group.empty()) {
+        return "`group` needs `user` as well";
+    }
+
+    for (auto& [name, value] : spec.environment) set_env(plan.envp, name, value);
+
+    const std::string& program = plan.argv.at(0);
+    if (program.find('/') != std::string::npos) {
+        plan.path = program;  // relative paths resolve against `directory` in the child
+    } else {
+        std::string search = get_env(plan.envp, "PATH");
+        if (search.empty()) search = kDefaultPath;
+        size_t start = 0;
+        while (start <= search.size()) {
+            size_t end = search.find(':', start);
+            if (end == std::string::npos) end = search.size();
+            std::string dir = search.substr(start, end - start);
+            std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
+            if (is_executable_file(candidate)) {
+                plan.path = candidate;
+                break;
+            }
+            start = end + 1;
+        }
+        if (plan.path.empty()) return "cannot find '" + program + "' in PATH (" + search + ")";
+    }
+    return plan;
+}
+
+std::optional<Launched> launch(const LaunchPlan& plan) {
+    std::vector<char*> argv, envp;
+    for (auto& a : plan.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (auto& e : plan.envp) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC | O_NONBLOCK) < 0) return std::nullopt;
+
+    sigset_t all, old;
+    ::sigfillset(&all);
+    ::sigprocmask(SIG_BLOCK, &all, &old);
+    pid_t pid = ::fork();
+    if (pid == 0) run_child(plan, plan.path.c_str(), argv.data(), envp.data(), plan.groups.data(), plan.groups.size(), report[1]);
+    int fork_error = errno;
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    ::close(report[1]);
+    if (pid < 0) {
+        ::close(report[0]);
+        errno = fork_error;
+        return std::nullopt;
+    }
+    return Launched{pid, report[0]};
+}
+
+ExecStatus read_exec_status(int fd) {
+    ExecReport report{};
+    ssize_t n;
+    do n = ::read(fd, &report, sizeof report);
+    while (n < 0 && errno == EINTR);
+    if (n == 0) return ExecSucceeded{};
+    if (n == static_cast<ssize_t>(sizeof report)) return ExecFailure{static_cast<ExecStage>(report.stage), report.error};
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return ExecPending{};
+    return ExecFailure{ExecStage::exec, n < 0 ? errno : EIO};
+}
+
+void reap_children(const std::function<void(pid_t, int)>& on_exit) {
+    for (;;) {
+        int status = 0;
+        pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid > 0) {
+            on_exit(pid, status);
+            continue;
+        }
+        if (pid < 0 && errno == EINTR) continue;
+        return;  // 0: children remain but none has ended; ECHILD: no children at all
+    }
+}
+
+int signal_leftovers(int sig) {
+    if (::getpid() == 1) return ::kill(-1, sig) == 0 ? 1 : 0;
+    // As a subreaper, our leftovers are the processes whose parent we are.
+    int count = 0;
+    pid_t self = ::getpid();
+    DIR* proc = ::opendir("/proc");
+    if (!proc) return 0;
+    while (dirent* entry = ::readdir(proc)) {
+        auto pid = as_number(entry->d_name);
+        if (!pid) continue;
+        char path[64], buf[512];
+        std::snprintf(path, sizeof path, "/proc/%lu/stat", *pid);
+        int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t n = ::read(fd, buf, sizeof buf - 1);
+        ::close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        const char* after_name = std::strrchr(buf, ')');  // the name may hold spaces and parens
+        int ppid = 0;
+        char state = 0;
+        if (after_name && std::sscanf(after_name + 1, " %c %d", &state, &ppid) == 2 && ppid == self && state != 'Z') {
+            ::kill(static_cast<pid_t>(*pid), sig);
+            ++count;
+        }
+    }
+    ::closedir(proc);
+    return count;
+}
+
+bool is_received_signal(int sig) {
+    switch (sig) {
+        case SIGKILL: case SIGSTOP:                                   // cannot be caught
+        case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL:          // synchronous: our own faults
+        case SIGTRAP: case SIGSYS: case SIGABRT:
+        case SIGPIPE:                                                 // ignored: EPIPE is enough
+            return false;
+        default:
+            // glibc keeps the first two real-time signals for itself.
+            return sig >= 1 && sig <= SIGRTMAX && (sig < 32 || sig >= SIGRTMIN);
+    }
+}
+
+void SignalReceiver::open(uv_loop_t* loop, Callback callback) {
+    callback_ = std::move(callback);
+    ::signal(SIGPIPE, SIG_IGN);
+    sigset_t set = received_signals();
+    if (::sigprocmask(SIG_BLOCK, &set, nullptr) < 0) throw std::system_error(errno, std::generic_category(), "sigprocmask");
+    fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    uv_poll_init(loop, poll_, fd_);
+    uv_poll_start(poll_, UV_READABLE, &SignalReceiver::on_readable);
+}
+
+void SignalReceiver::close() {
+    if (!poll_) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+    ::close(fd_);
+    fd_ = -1;
+}
+
+void SignalReceiver::on_readable(uv_poll_t* handle, int, int) {
+    auto* self = static_cast<SignalReceiver*>(handle->data);
+    signalfd_siginfo info[16];
+    for (;;) {
+        ssize_t n = ::read(self->fd_, info, sizeof info);
+        if (n <= 0) return;
+        for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof info[0]); ++i) self->callback_(info[i]);
+    }
+}
+
+void unblock_all_signals() {
+    sigset_t empty;
+    ::sigemptyset(&empty);
+    ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+}
+
+}  // namespace sv

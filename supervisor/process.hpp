@@ -1,0 +1,95 @@
+// Processes: the only module that forks. It prepares a launch (argv, environment, resolved
+// path, uid/gid/groups) before fork, runs the child's steps after fork with async-signal-safe
+// calls only, reports a failed step through a close-on-exec pipe, reaps every child (services
+// and orphans alike), and receives PID 1's signals through a signalfd on the loop.
+#pragma once
+
+#include <sys/signalfd.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "model.hpp"
+
+namespace sv {
+
+// Everything the child needs, computed before fork (no lookups or allocation after it).
+struct LaunchPlan {
+    std::string path;  // resolved executable
+    std::vector<std::string> argv;
+    std::vector<std::string> envp;
+    std::string directory;
+    bool change_user = false;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;
+    std::optional<unsigned> umask;
+    bool foreground = false;  // keep stdin and take the terminal (single-command mode)
+    int stdout_fd = -1;       // -1: inherit the supervisor's
+    int stderr_fd = -1;
+};
+
+// Builds the plan for a spec on top of `base_env` (the supervisor's own environment).
+// Returns a message naming the cause when it cannot: unknown user or group, program not
+// found in PATH.
+std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char** base_env);
+
+// The step of the child that failed, as it reports it through the exec-status pipe.
+enum class ExecStage : int { session, terminal, stdio, directory, groups, gid, uid, exec };
+const char* describe(ExecStage stage);
+
+struct ExecFailure {
+    ExecStage stage;
+    int error;
+    std::string str(const LaunchPlan* plan = nullptr) const;
+};
+
+struct Launched {
+    pid_t pid;
+    int status_fd;  // read end of the exec-status pipe (non-blocking, close-on-exec)
+};
+
+// Forks and starts executing the plan. Returns nullopt (with errno set) if fork fails.
+std::optional<Launched> launch(const LaunchPlan& plan);
+
+// What the exec-status pipe says so far, read without blocking.
+struct ExecPending {};
+struct ExecSucceeded {};
+using ExecStatus = std::variant<ExecPending, ExecSucceeded, ExecFailure>;
+ExecStatus read_exec_status(int fd);
+
+// Reaps every child that has ended, without blocking; calls `on_exit(pid, wait_status)` for each.
+void reap_children(const std::function<void(pid_t, int)>& on_exit);
+
+// Sends `sig` to processes left over at shutdown: as PID 1 every process of the namespace
+// (kill(-1)); as a subreaper our own children. Returns how many were signalled (PID 1: 1 or 0).
+int signal_leftovers(int sig);
+
+// True if `sig` is one the supervisor receives through its signalfd (every catchable
+// asynchronous signal; SIGSEGV and friends stay synchronous).
+bool is_received_signal(int sig);
+
+// Blocks the received signals and delivers them on the loop. SIGPIPE is ignored.
+class SignalReceiver {
+   public:
+    using Callback = std::function<void(const signalfd_siginfo&)>;
+    // Throws std::system_error if the signalfd cannot be made (start-up only).
+    void open(uv_loop_t* loop, Callback callback);
+    void close();
+
+   private:
+    static void on_readable(uv_poll_t* handle, int status, int events);
+    int fd_ = -1;
+    uv_poll_t* poll_ = nullptr;
+    Callback callback_;
+};
+
+// Restores the signal mask the supervisor started with (for a child about to exec).
+void unblock_all_signals();
+
+}  // namespace sv

@@ -1,0 +1,158 @@
+#include "service.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+
+#include "units.hpp"
+
+namespace sv {
+
+const char* to_string(State state) {
+    switch (state) {
+        case State::stopped: return "stopped";
+        case State::starting: return "starting";
+        case State::running: return "running";
+        case State::backoff: return "backoff";
+        case State::stopping: return "stopping";
+        case State::exited: return "exited";
+        case State::failed: return "failed";
+    }
+    return "?";
+}
+
+void Service::enter(State state, TimePoint now) {
+    state_ = state;
+    since_ = now;
+}
+
+bool Service::is_success(const Outcome& outcome) const {
+    if (outcome.start_failed || !WIFEXITED(outcome.wait_status)) return false;
+    const auto& codes = spec_.restart.success_codes;
+    return std::find(codes.begin(), codes.end(), WEXITSTATUS(outcome.wait_status)) != codes.end();
+}
+
+Actions Service::start(TimePoint now) {
+    switch (state_) {
+        case State::starting:
+        case State::running:
+            return {};
+        case State::stopping:
+            restart_when_down_ = true;
+            return {};
+        case State::backoff:
+        case State::stopped:
+        case State::exited:
+        case State::failed:
+            break;
+    }
+    failures_ = 0;
+    delay_ = spec_.restart.delay;
+    reason_.clear();
+    enter(State::starting, now);
+    started_at_ = now;
+    return {{Action::cancel_timer}, {Action::spawn}};
+}
+
+Actions Service::stop(TimePoint now) {
+    restart_when_down_ = false;
+    switch (state_) {
+        case State::starting:
+        case State::running:
+            if (pid_ <= 0) break;
+            enter(State::stopping, now);
+            reason_ = "stopped";
+            // SIGCONT after the stop signal, so a process that was stopped (SIGSTOP) sees it.
+            return {{Action::signal_group, spec_.stop.signal},
+                    {Action::signal_group, SIGCONT},
+                    {Action::arm_timer, 0, spec_.stop.timeout}};
+        case State::backoff:
+            break;
+        case State::stopping:
+        case State::stopped:
+        case State::exited:
+        case State::failed:
+            return {};
+    }
+    enter(State::stopped, now);
+    reason_ = "stopped";
+    return {{Action::cancel_timer}};
+}
+
+void Service::spawned(pid_t pid, TimePoint now) {
+    pid_ = pid;
+    started_at_ = now;
+}
+
+void Service::exec_succeeded(TimePoint now) {
+    if (state_ == State::starting) enter(State::running, now);
+}
+
+Actions Service::ended(const Outcome& outcome, TimePoint now) {
+    pid_ = 0;
+    last_status_ = outcome.start_failed ? (127 << 8) : outcome.wait_status;
+    Actions actions;
+
+    if (state_ == State::stopping) {
+        // What is left of its process group already had the stop signal: finish it.
+        actions = {{Action::cancel_timer}, {Action::signal_group, SIGKILL}};
+        enter(State::stopped, now);
+        if (restart_when_down_) {
+            restart_when_down_ = false;
+            Actions again = start(now);
+            actions.insert(actions.end(), again.begin(), again.end());
+        }
+        return actions;
+    }
+    if (!outcome.start_failed) {
+        // Children it left in its group would hold its ports and files against the next run.
+        actions.push_back({Action::signal_group, SIGTERM});
+        actions.push_back({Action::signal_group, SIGCONT});
+    }
+
+    const RestartSpec& rs = spec_.restart;
+    if (!outcome.start_failed && now - started_at_ >= rs.reset_after) {
+        failures_ = 0;
+        delay_ = rs.delay;
+    }
+    bool success = is_success(outcome);
+    if (!success) ++failures_;
+    if (!outcome.start_failed) reason_ = describe_status(outcome.wait_status);
+
+    bool restart = rs.policy == RestartPolicy::always || (rs.policy == RestartPolicy::on_failure && !success);
+    if (!restart) {
+        enter(success ? State::exited : State::failed, now);
+        actions.push_back({Action::ended_for_good});
+        return actions;
+    }
+    if (rs.max_retries > 0 && failures_ >= rs.max_retries) {
+        reason_ = "gave up after " + std::to_string(failures_) + " failed start" + (failures_ == 1 ? "" : "s") +
+                  " (last: " + reason_ + ")";
+        enter(State::failed, now);
+        actions.push_back({Action::ended_for_good});
+        return actions;
+    }
+    enter(State::backoff, now);
+    actions.push_back({Action::arm_timer, 0, delay_});
+    auto grown = std::chrono::duration<double, std::milli>(delay_.count() * rs.factor);
+    delay_ = std::min(rs.max_delay, std::chrono::duration_cast<Duration>(grown));
+    return actions;
+}
+
+Actions Service::timer_fired(TimePoint now) {
+    switch (state_) {
+        case State::backoff:
+            enter(State::starting, now);
+            started_at_ = now;
+            ++restarts_;
+            return {{Action::spawn}};
+        case State::stopping:
+            reason_ = "did not stop within " + format_duration(spec_.stop.timeout) + "; killed";
+            return {{Action::signal_group, SIGKILL}};
+        default:
+            return {};
+    }
+}
+
+}  // namespace sv

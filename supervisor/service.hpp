@@ -1,0 +1,107 @@
+// The life of one service as a state machine that makes no system calls: the supervisor
+// feeds it events (start asked, process spawned, exec succeeded, process ended, timer fired,
+// stop asked) with the current time, and carries out the actions it returns (spawn, signal
+// the process group, arm or cancel the service's one timer). Tests drive it with a fake clock.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model.hpp"
+
+namespace sv {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+enum class State {
+    stopped,   // not running and not wanted: never started, disabled, or stopped on request
+    starting,  // forked; waiting to learn that exec succeeded
+    running,   // exec succeeded and the process is alive
+    backoff,   // ended and will be started again when the restart timer fires
+    stopping,  // stop signal sent to the process group; SIGKILL when the stop timeout fires
+    exited,    // ended and, by its restart policy, stays down (a finished job)
+    failed,    // gave up: ended in failure with no restart due, or max_retries failed starts
+};
+
+const char* to_string(State state);
+
+struct Action {
+    enum Kind {
+        spawn,           // fork/exec the service now
+        signal_group,    // send `signal` to the service's process group
+        arm_timer,       // (re)arm the service's timer to fire after `delay`
+        cancel_timer,    // disarm the timer
+        ended_for_good,  // entered exited/failed: the service will not run again by itself
+    };
+    Kind kind;
+    int signal = 0;
+    Duration delay{0};
+    bool operator==(const Action&) const = default;
+};
+
+using Actions = std::vector<Action>;
+
+// How a run ended: a wait status, or a failure to start at all (nothing was executed).
+struct Outcome {
+    int wait_status = 0;
+    bool start_failed = false;  // the spawn or exec failed; wait_status is then meaningless
+};
+
+class Service {
+   public:
+    explicit Service(ServiceSpec spec) : spec_(std::move(spec)) {}
+
+    // The user (or boot) wants it running. Resets the failure count and delay.
+    Actions start(TimePoint now);
+    // The user (or shutdown) wants it down: stop signal, then SIGKILL at the stop timeout.
+    Actions stop(TimePoint now);
+    // The spawn happened: the child exists with this pid (exec not yet confirmed).
+    void spawned(pid_t pid, TimePoint now);
+    // The child's exec succeeded.
+    void exec_succeeded(TimePoint now);
+    // The process ended (or could not be started); decides between restart, exited and failed.
+    Actions ended(const Outcome& outcome, TimePoint now);
+    // The service's timer fired.
+    Actions timer_fired(TimePoint now);
+
+    const ServiceSpec& spec() const { return spec_; }
+    State state() const { return state_; }
+    pid_t pid() const { return pid_; }
+    bool has_process() const { return pid_ > 0; }
+    // Running or on its way back up: the supervisor wants it alive.
+    bool active() const { return state_ == State::starting || state_ == State::running || state_ == State::backoff; }
+    // Not running and not going to run by itself.
+    bool down() const { return state_ == State::stopped || state_ == State::exited || state_ == State::failed; }
+
+    int restarts() const { return restarts_; }
+    int consecutive_failures() const { return failures_; }
+    Duration next_delay() const { return delay_; }
+    std::optional<int> last_status() const { return last_status_; }
+    // Why it is not running, for status and logs: "exited with status 1", "gave up after 3 failed starts".
+    const std::string& reason() const { return reason_; }
+    void set_reason(std::string reason) { reason_ = std::move(reason); }
+    TimePoint since() const { return since_; }  // when the current state began
+
+   private:
+    void enter(State state, TimePoint now);
+    bool is_success(const Outcome& outcome) const;
+
+    ServiceSpec spec_;
+    State state_ = State::stopped;
+    pid_t pid_ = 0;
+    TimePoint started_at_{};
+    TimePoint since_{};
+    Duration delay_{spec_.restart.delay};
+    int failures_ = 0;
+    int restarts_ = 0;
+    bool restart_when_down_ = false;  // start() arrived while stopping: start again once down
+    std::optional<int> last_status_;
+    std::string reason_;
+};
+
+}  // namespace sv

@@ -1,0 +1,303 @@
+#include "supervisor.hpp"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <spdlog/spdlog.h>
+
+#include "units.hpp"
+
+namespace sv {
+
+struct Supervisor::Slot {
+    Slot(Supervisor* o, ServiceSpec spec) : owner(o), service(std::move(spec)) {}
+    Supervisor* owner;
+    Service service;
+    uv_timer_t* timer = nullptr;
+    pid_t pgid = 0;  // the process group of the current or last run (kept after it ends)
+    uv_poll_t* exec_poll = nullptr;
+    int exec_fd = -1;
+    std::optional<ExecFailure> exec_failure;
+    LaunchPlan plan;
+};
+
+namespace {
+
+void close_and_delete(uv_handle_t* handle) {
+    if (!handle || uv_is_closing(handle)) return;
+    uv_close(handle, [](uv_handle_t* h) {
+        if (h->type == UV_TIMER) delete reinterpret_cast<uv_timer_t*>(h);
+        else delete reinterpret_cast<uv_poll_t*>(h);
+    });
+}
+
+template <typename H>
+void close_handle(H*& handle) {
+    close_and_delete(reinterpret_cast<uv_handle_t*>(handle));
+    handle = nullptr;
+}
+
+// True while any child (service, check or orphan) exists, ended or not; reaps nothing.
+bool have_children() {
+    siginfo_t info{};
+    return ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+}  // namespace
+
+Supervisor::Supervisor(uv_loop_t* loop, Options options, char** environ)
+    : loop_(loop), options_(std::move(options)), environ_(environ) {}
+
+Supervisor::~Supervisor() = default;
+
+int Supervisor::run(std::vector<ServiceSpec> specs) {
+    signals_.open(loop_, [this](const signalfd_siginfo& info) { on_signal(static_cast<int>(info.ssi_signo), static_cast<pid_t>(info.ssi_pid)); });
+    if (::getpid() != 1) {
+        // Not PID 1: adopt orphans anyway, so that every descendant is ours to reap.
+        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) spdlog::warn("cannot become a subreaper: {}", std::strerror(errno));
+    }
+    if (!options_.command.empty()) {
+        ServiceSpec main;
+        main.name = "main";
+        main.command = options_.command;
+        main.critical = true;
+        main.foreground = true;
+        main.restart.policy = RestartPolicy::never;
+        specs.push_back(std::move(main));
+    }
+    for (auto& spec : specs) add(std::move(spec));
+    if (services_.empty()) spdlog::info("no services in {}; waiting", options_.config_dir);
+    for (auto& [name, slot] : services_) {
+        if (phase_ != Phase::running) break;  // a critical service failed to start
+        if (slot->service.spec().enabled) apply(*slot, slot->service.start(Clock::now()));
+        else spdlog::info("{}: disabled, not started", name);
+    }
+    uv_run(loop_, UV_RUN_DEFAULT);
+    return exit_code_;
+}
+
+void Supervisor::add(ServiceSpec spec) {
+    auto slot = std::make_unique<Slot>(this, std::move(spec));
+    slot->timer = new uv_timer_t;
+    uv_timer_init(loop_, slot->timer);
+    slot->timer->data = slot.get();
+    std::string name = slot->service.spec().name;
+    services_[name] = std::move(slot);
+}
+
+void Supervisor::apply(Slot& slot, const Actions& actions) {
+    Service& service = slot.service;
+    for (const Action& action : actions) {
+        switch (action.kind) {
+            case Action::spawn:
+                spawn(slot);
+                break;
+            case Action::signal_group:
+                if (slot.pgid <= 0) break;
+                // Before the child's setsid() its group does not exist yet: signal the child itself.
+                if (::kill(-slot.pgid, action.signal) < 0 && errno == ESRCH && service.has_process())
+                    ::kill(service.pid(), action.signal);
+                if (action.signal == SIGKILL && service.state() == State::stopping)
+                    spdlog::warn("{}: did not stop within {}; sent SIGKILL to its process group", service.spec().name,
+                                 format_duration(service.spec().stop.timeout));
+                break;
+            case Action::arm_timer:
+                uv_timer_start(slot.timer, [](uv_timer_t* t) {
+                    auto* s = static_cast<Slot*>(t->data);
+                    s->owner->apply(*s, s->service.timer_fired(Clock::now()));
+                }, static_cast<uint64_t>(action.delay.count()), 0);
+                break;
+            case Action::cancel_timer:
+                uv_timer_stop(slot.timer);
+                break;
+            case Action::ended_for_good:
+                if (service.spec().critical && phase_ == Phase::running) {
+                    int code = exit_code_of(service.last_status().value_or(0));
+                    begin_shutdown(code, "critical service " + service.spec().name + " ended (" + service.reason() +
+                                             "); exit status " + std::to_string(code));
+                }
+                break;
+        }
+    }
+}
+
+void Supervisor::spawn(Slot& slot) {
+    const ServiceSpec& spec = slot.service.spec();
+    auto plan = plan_launch(spec, environ_);
+    if (auto* why = std::get_if<std::string>(&plan)) return start_failed(slot, *why);
+    slot.plan = std::move(std::get<LaunchPlan>(plan));
+    auto launched = launch(slot.plan);
+    if (!launched) return start_failed(slot, std::string("cannot fork: ") + std::strerror(errno));
+
+    slot.pgid = launched->pid;
+    slot.exec_fd = launched->status_fd;
+    slot.exec_failure.reset();
+    by_pid_[launched->pid] = &slot;
+    slot.service.spawned(launched->pid, Clock::now());
+    slot.exec_poll = new uv_poll_t;
+    slot.exec_poll->data = &slot;
+    uv_poll_init(loop_, slot.exec_poll, slot.exec_fd);
+    uv_poll_start(slot.exec_poll, UV_READABLE, [](uv_poll_t* p, int, int) {
+        auto* s = static_cast<Slot*>(p->data);
+        s->owner->on_exec_status(*s);
+    });
+}
+
+void Supervisor::on_exec_status(Slot& slot) {
+    ExecStatus status = read_exec_status(slot.exec_fd);
+    if (std::holds_alternative<ExecPending>(status)) return;
+    if (auto* failure = std::get_if<ExecFailure>(&status)) slot.exec_failure = *failure;
+    else {
+        slot.service.exec_succeeded(Clock::now());
+        spdlog::info("{}: started (pid {})", slot.service.spec().name, slot.service.pid());
+    }
+    close_exec_pipe(slot);
+}
+
+void Supervisor::close_exec_pipe(Slot& slot) {
+    close_handle(slot.exec_poll);
+    if (slot.exec_fd >= 0) ::close(slot.exec_fd);
+    slot.exec_fd = -1;
+}
+
+void Supervisor::start_failed(Slot& slot, const std::string& why) {
+    slot.service.set_reason(why);
+    on_service_ended(slot, Outcome{0, true});
+}
+
+void Supervisor::on_child_exit(pid_t pid, int status) {
+    auto found = by_pid_.find(pid);
+    if (found == by_pid_.end()) {
+        ++orphans_reaped_;
+        spdlog::debug("reaped orphan {} ({})", pid, describe_status(status));
+        return;
+    }
+    Slot& slot = *found->second;
+    by_pid_.erase(found);
+    if (slot.exec_fd >= 0) on_exec_status(slot);  // the child may end before its pipe was read
+    if (slot.exec_failure) {
+        slot.service.set_reason(slot.exec_failure->str(&slot.plan));
+        on_service_ended(slot, Outcome{status, true});
+    } else {
+        on_service_ended(slot, Outcome{status, false});
+    }
+}
+
+void Supervisor::on_service_ended(Slot& slot, const Outcome& outcome) {
+    Service& service = slot.service;
+    bool was_stopping = service.state() == State::stopping;
+    Actions actions = service.ended(outcome, Clock::now());
+    const std::string& name = service.spec().name;
+    switch (service.state()) {
+        case State::backoff: {
+            auto timer = std::find_if(actions.begin(), actions.end(), [](const Action& a) { return a.kind == Action::arm_timer; });
+            spdlog::warn("{}: {}; restarting in {}", name, service.reason(), format_duration(timer->delay));
+            break;
+        }
+        case State::exited:
+            spdlog::info("{}: {}; not restarting (restart policy)", name, service.reason());
+            break;
+        case State::failed:
+            spdlog::error("{}: {}; not restarting", name, service.reason());
+            break;
+        default:
+            if (was_stopping) spdlog::info("{}: stopped ({})", name, describe_status(outcome.wait_status));
+            break;
+    }
+    apply(slot, actions);
+    if (phase_ != Phase::running) advance_shutdown();
+}
+
+void Supervisor::on_signal(int sig, pid_t sender) {
+    if (sig == SIGCHLD) {
+        reap_children([this](pid_t pid, int status) { on_child_exit(pid, status); });
+        if (phase_ != Phase::running) advance_shutdown();
+        return;
+    }
+    bool single_command = services_.count("main") && !options_.command.empty();
+    bool shutdown_signal = sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
+    if (shutdown_signal && phase_ != Phase::running) return hurry_shutdown();
+    if (single_command) {
+        // tini-compatible: every signal goes to the command, and its end ends the container.
+        Slot& main = *services_.at("main");
+        if (main.service.has_process()) ::kill(-main.pgid, sig);
+        if (!shutdown_signal && sig != SIGHUP) forward(sig);
+        return;
+    }
+    if (shutdown_signal) return begin_shutdown(exit_status::ok, "received " + signal_name(sig) + (sender > 0 ? " from pid " + std::to_string(sender) : ""));
+    if (sig == SIGHUP) {
+        spdlog::info("received SIGHUP: reloading is not available in this version; ignored");
+        return;
+    }
+    forward(sig);
+}
+
+void Supervisor::forward(int sig) {
+    int delivered = 0;
+    for (auto& [name, slot] : services_) {
+        const auto& wanted = slot->service.spec().forward_signals;
+        if (std::find(wanted.begin(), wanted.end(), sig) == wanted.end()) continue;
+        if (!slot->service.has_process()) continue;
+        ::kill(-slot->pgid, sig);
+        ++delivered;
+    }
+    if (delivered == 0 && (options_.command.empty()))
+        spdlog::warn("received {}: no running service takes it (forward_signals); ignored", signal_name(sig));
+}
+
+void Supervisor::begin_shutdown(int exit_code, const std::string& why) {
+    if (phase_ != Phase::running) return;
+    phase_ = Phase::stopping_services;
+    exit_code_ = exit_code;
+    spdlog::info("shutting down: {}", why);
+    auto now = Clock::now();
+    for (auto& [name, slot] : services_) apply(*slot, slot->service.stop(now));
+    advance_shutdown();
+}
+
+void Supervisor::hurry_shutdown() {
+    spdlog::warn("second shutdown signal: killing every process now");
+    for (auto& [name, slot] : services_)
+        if (slot->service.has_process()) ::kill(-slot->pgid, SIGKILL);
+    signal_leftovers(SIGKILL);
+}
+
+void Supervisor::advance_shutdown() {
+    if (phase_ == Phase::stopping_services) {
+        for (auto& [name, slot] : services_)
+            if (slot->service.has_process()) return;
+        phase_ = Phase::stopping_leftovers;
+        if (!have_children()) return finish();
+        spdlog::info("stopping leftover processes: SIGTERM, then SIGKILL after {}", format_duration(options_.shutdown_grace));
+        signal_leftovers(SIGTERM);
+        signal_leftovers(SIGCONT);
+        grace_timer_ = new uv_timer_t;
+        grace_timer_->data = this;
+        uv_timer_init(loop_, grace_timer_);
+        uv_timer_start(grace_timer_, [](uv_timer_t* t) {
+            auto* self = static_cast<Supervisor*>(t->data);
+            spdlog::warn("leftover processes did not exit within {}; sending SIGKILL", format_duration(self->options_.shutdown_grace));
+            signal_leftovers(SIGKILL);
+        }, static_cast<uint64_t>(options_.shutdown_grace.count()), 0);
+        return;
+    }
+    if (phase_ == Phase::stopping_leftovers && !have_children()) finish();
+}
+
+void Supervisor::finish() {
+    phase_ = Phase::done;
+    if (orphans_reaped_) spdlog::info("reaped {} orphaned processes in all", orphans_reaped_);
+    spdlog::info("shutdown complete; exit status {}", exit_code_);
+    signals_.close();
+    close_handle(grace_timer_);
+    for (auto& [name, slot] : services_) {
+        close_exec_pipe(*slot);
+        close_handle(slot->timer);
+    }
+}
+
+}  // namespace sv

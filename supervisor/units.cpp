@@ -1,0 +1,135 @@
+#include "units.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <utility>
+
+namespace sv {
+
+namespace {
+
+constexpr std::array<std::pair<const char*, int>, 31> kSignals{{
+    {"HUP", SIGHUP},     {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},   {"ABRT", SIGABRT},     {"BUS", SIGBUS},     {"FPE", SIGFPE},
+    {"KILL", SIGKILL},   {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+    {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},     {"TERM", SIGTERM},   {"STKFLT", SIGSTKFLT},
+    {"CHLD", SIGCHLD},   {"CONT", SIGCONT},     {"STOP", SIGSTOP},   {"TSTP", SIGTSTP},
+    {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU},     {"URG", SIGURG},     {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},   {"WINCH", SIGWINCH},
+    {"IO", SIGIO},       {"PWR", SIGPWR},       {"SYS", SIGSYS},
+}};
+
+template <typename T>
+std::optional<T> parse_number(std::string_view text, int base = 10) {
+    T value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
+}
+
+std::string upper(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+}  // namespace
+
+std::optional<Duration> parse_duration(std::string_view text) {
+    if (text == "0") return Duration{0};
+    if (text.empty()) return std::nullopt;
+    long long total = 0;
+    while (!text.empty()) {
+        size_t digits = 0;
+        while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+        if (digits == 0 || digits > 12) return std::nullopt;
+        auto value = parse_number<long long>(text.substr(0, digits));
+        text.remove_prefix(digits);
+        size_t unit_len = 0;
+        while (unit_len < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_len]))) ++unit_len;
+        std::string_view unit = text.substr(0, unit_len);
+        text.remove_prefix(unit_len);
+        long long scale = 0;
+        if (unit == "ms") scale = 1;
+        else if (unit == "s") scale = 1000;
+        else if (unit == "m") scale = 60'000;
+        else if (unit == "h") scale = 3'600'000;
+        else return std::nullopt;
+        total += *value * scale;
+    }
+    return Duration{total};
+}
+
+std::string format_duration(Duration d) {
+    auto ms = d.count();
+    if (ms == 0) return "0s";
+    if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+    if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+    if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+    if (ms > 1000 && ms % 100 == 0) return std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + "s";
+    return std::to_string(ms) + "ms";
+}
+
+std::optional<int> parse_signal(std::string_view text) {
+    if (auto n = parse_number<int>(text)) {
+        if (*n >= 1 && *n <= SIGRTMAX) return n;
+        return std::nullopt;
+    }
+    std::string name = upper(text);
+    if (name.rfind("SIG", 0) == 0) name.erase(0, 3);
+    for (auto& [n, sig] : kSignals)
+        if (name == n) return sig;
+    if (name == "IOT") return SIGABRT;
+    if (name == "POLL") return SIGIO;
+    if (name == "CLD") return SIGCHLD;
+    auto realtime = [&](std::string_view prefix, int base, int dir) -> std::optional<int> {
+        if (name.rfind(prefix, 0) != 0) return std::nullopt;
+        std::string_view rest = std::string_view(name).substr(prefix.size());
+        int offset = 0;
+        if (!rest.empty()) {
+            if (rest[0] != (dir > 0 ? '+' : '-')) return std::nullopt;
+            auto n = parse_number<int>(rest.substr(1));
+            if (!n) return std::nullopt;
+            offset = *n;
+        }
+        int sig = base + dir * offset;
+        if (sig < SIGRTMIN || sig > SIGRTMAX) return std::nullopt;
+        return sig;
+    };
+    if (auto s = realtime("RTMIN", SIGRTMIN, +1)) return s;
+    if (auto s = realtime("RTMAX", SIGRTMAX, -1)) return s;
+    return std::nullopt;
+}
+
+std::string signal_name(int sig) {
+    for (auto& [n, s] : kSignals)
+        if (s == sig) return std::string("SIG") + n;
+    if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+        return sig == SIGRTMIN ? "SIGRTMIN" : "SIGRTMIN+" + std::to_string(sig - SIGRTMIN);
+    return "signal " + std::to_string(sig);
+}
+
+std::string describe_status(int wait_status) {
+    if (WIFEXITED(wait_status)) return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
+    if (WIFSIGNALED(wait_status))
+        return "killed by " + signal_name(WTERMSIG(wait_status)) + (WCOREDUMP(wait_status) ? " (core dumped)" : "");
+    return "ended with wait status " + std::to_string(wait_status);
+}
+
+int exit_code_of(int wait_status) {
+    if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+    if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+    return 255;
+}
+
+std::optional<unsigned> parse_umask(std::string_view text) {
+    auto n = parse_number<unsigned>(text, 8);
+    if (!n || *n > 0777) return std::nullopt;
+    return n;
+}
+
+}  // namespace sv

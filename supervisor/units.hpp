@@ -1,0 +1,37 @@
+// Small parsers and formatters for the values service files and messages use:
+// durations ("100ms", "1m30s"), signals ("SIGTERM", "term", "15", "SIGRTMIN+2"),
+// sizes ("10MiB") and wait statuses ("exited with status 3", "killed by SIGKILL").
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model.hpp"
+
+namespace sv {
+
+// "250ms", "5s", "1m30s", "2h", "0". Returns nullopt on anything else (units are required
+// except for 0). Accepts the units ms, s, m, h; several parts add up.
+std::optional<Duration> parse_duration(std::string_view text);
+
+// "1.5s", "400ms", "2m" — the shortest exact spelling, for messages.
+std::string format_duration(Duration d);
+
+// A signal by name with or without the SIG prefix, in any case, or by number; real-time
+// signals as RTMIN+N / RTMAX-N. Returns nullopt for unknown names and out-of-range numbers.
+std::optional<int> parse_signal(std::string_view text);
+
+// "SIGTERM", "SIGRTMIN+2", or "signal 99" for something unknown.
+std::string signal_name(int sig);
+
+// A wait status as a person reads it: "exited with status 3", "killed by SIGKILL".
+std::string describe_status(int wait_status);
+
+// The status a shell (and a container runtime) reports: the exit code, or 128 + signal.
+int exit_code_of(int wait_status);
+
+// "0022" (octal, as in umask(1)). nullopt unless 0..0777.
+std::optional<unsigned> parse_umask(std::string_view text);
+
+}  // namespace sv

@@ -1,0 +1,77 @@
+#include "users.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace sv {
+
+namespace {
+
+std::optional<unsigned long> as_id(const std::string& text) {
+    unsigned long value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
+}
+
+// Calls `visit(fields)` for each well-formed colon-separated line; stops when it returns true.
+template <typename Visit>
+void each_entry(const std::string& file, size_t min_fields, Visit visit) {
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::vector<std::string> fields;
+        std::stringstream split(line);
+        std::string field;
+        while (std::getline(split, field, ':')) fields.push_back(field);
+        if (!line.empty() && line.back() == ':') fields.emplace_back();
+        if (fields.size() >= min_fields && visit(fields)) return;
+    }
+}
+
+}  // namespace
+
+std::optional<UserEntry> find_user(const std::string& name_or_uid, const std::string& passwd_file) {
+    auto uid = as_id(name_or_uid);
+    std::optional<UserEntry> found;
+    each_entry(passwd_file, 7, [&](const std::vector<std::string>& f) {
+        auto entry_uid = as_id(f[2]), entry_gid = as_id(f[3]);
+        if (!entry_uid || !entry_gid) return false;
+        if (uid ? *entry_uid != *uid : f[0] != name_or_uid) return false;
+        found = UserEntry{f[0], static_cast<uid_t>(*entry_uid), static_cast<gid_t>(*entry_gid), f[5]};
+        return true;
+    });
+    return found;
+}
+
+std::optional<gid_t> find_group(const std::string& name_or_gid, const std::string& group_file) {
+    if (auto gid = as_id(name_or_gid)) return static_cast<gid_t>(*gid);
+    std::optional<gid_t> found;
+    each_entry(group_file, 3, [&](const std::vector<std::string>& f) {
+        auto gid = as_id(f[2]);
+        if (f[0] != name_or_gid || !gid) return false;
+        found = static_cast<gid_t>(*gid);
+        return true;
+    });
+    return found;
+}
+
+std::vector<gid_t> groups_of(const std::string& user, gid_t primary, const std::string& group_file) {
+    std::vector<gid_t> groups{primary};
+    each_entry(group_file, 3, [&](const std::vector<std::string>& f) {
+        auto gid = as_id(f[2]);
+        if (!gid || f.size() < 4) return false;
+        std::stringstream members(f[3]);
+        std::string member;
+        while (std::getline(members, member, ','))
+            if (member == user && std::find(groups.begin(), groups.end(), *gid) == groups.end())
+                groups.push_back(static_cast<gid_t>(*gid));
+        return false;
+    });
+    return groups;
+}
+
+}  // namespace sv

@@ -1,0 +1,29 @@
+// Users and groups, read from /etc/passwd and /etc/group directly (as container runtimes do),
+// so that a fully static binary needs no NSS modules at run time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sv {
+
+struct UserEntry {
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string home;
+};
+
+// By name or by numeric uid. nullopt when /etc/passwd (or `passwd_file`) has no such entry.
+std::optional<UserEntry> find_user(const std::string& name_or_uid, const std::string& passwd_file = "/etc/passwd");
+
+// A group's gid by name or number. nullopt when not found (a number is always found).
+std::optional<gid_t> find_group(const std::string& name_or_gid, const std::string& group_file = "/etc/group");
+
+// `primary` plus every group that lists `user` as a member (what initgroups would set).
+std::vector<gid_t> groups_of(const std::string& user, gid_t primary, const std::string& group_file = "/etc/group");
+
+}  // namespace sv
