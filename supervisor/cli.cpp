@@ -13,6 +13,18 @@ const char* usage_text() {
       status becomes ours).
   supervisor check [--config-dir DIR]
       Validate the service files and exit: 0 if all are valid, 78 otherwise.
+  supervisor status [--json] [NAME...]
+      A table of the services: state, pid, uptime, restarts, last exit, and why anything
+      is not running. --json: the same as a JSON array.
+  supervisor start|stop|restart NAME...
+      Start, stop or restart services and wait until they got there (or failed).
+  supervisor signal NAME SIGNAL
+      Send SIGNAL (name or number) to the service's process group.
+  supervisor reload [NAME]
+      Without NAME: re-read the config directory (as SIGHUP does) and apply the difference.
+      With NAME: run the service's [reload] check, then send its [reload] signal (or restart it).
+  supervisor shutdown
+      Stop every service and exit 0.
   supervisor version | help
 
 options:
@@ -21,15 +33,39 @@ options:
   --grace DURATION     at shutdown, how long leftover processes get between SIGTERM and
                        SIGKILL (default 2s)
   --log-level LEVEL    debug, info, warn or error (default info)
+  --socket PATH        the control socket (default $SUPERVISOR_SOCKET, else
+                       /run/supervisor.sock); "" turns it off (run only)
+  --timeout DURATION   client: how long to wait for the answer (default 60s)
+
+exit status: see the README ("Exit status").
 )";
 }
 
-CommandLine parse_command_line(const std::vector<std::string>& args, const char* config_dir_env) {
+CommandLine parse_command_line(const std::vector<std::string>& args, const char* config_dir_env,
+                               const char* socket_env) {
     CommandLine cl;
     if (config_dir_env && *config_dir_env) cl.options.config_dir = config_dir_env;
+    if (socket_env) cl.options.socket_path = socket_env;
     size_t i = 0;
+    static const char* const kClientVerbs[] = {"status", "start", "stop", "restart", "signal", "reload", "shutdown"};
     if (i < args.size()) {
         const std::string& first = args[i];
+        for (const char* verb : kClientVerbs)
+            if (first == verb) cl.kind = CommandLine::client;
+        if (cl.kind == CommandLine::client) {
+            // Client options may come anywhere; every other word goes to the supervisor as is.
+            for (; i < args.size(); ++i) {
+                if ((args[i] == "--socket" || args[i] == "--timeout") && i + 1 >= args.size())
+                    return cl.error = args[i] + " needs a value", cl;
+                if (args[i] == "--socket") cl.options.socket_path = args[++i];
+                else if (args[i] == "--timeout") {
+                    auto d = parse_duration(args[++i]);
+                    if (!d) return cl.error = "--timeout: \"" + args[i] + "\" is not a duration (such as 30s)", cl;
+                    cl.timeout_seconds = static_cast<double>(d->count()) / 1000.0;
+                } else cl.request.push_back(args[i]);
+            }
+            return cl;
+        }
         if (first == "run") ++i;
         else if (first == "check") cl.kind = CommandLine::check, ++i;
         else if (first == "help" || first == "--help" || first == "-h") return cl.kind = CommandLine::help, cl;
@@ -57,6 +93,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
                 if (!d) cl.error = "--grace: \"" + *v + "\" is not a duration (such as 2s or 500ms)";
                 else cl.options.shutdown_grace = *d;
             }
+        } else if (arg == "--socket" && cl.kind == CommandLine::run) {
+            if (auto* v = value("--socket")) cl.options.socket_path = *v;
         } else if (arg == "--log-level") {
             if (auto* v = value("--log-level")) {
                 cl.log_level = *v;

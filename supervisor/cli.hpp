@@ -9,14 +9,18 @@
 namespace sv {
 
 struct CommandLine {
-    enum Kind { run, check, help, version } kind = run;
+    enum Kind { run, check, client, help, version } kind = run;
     Options options;
     std::string log_level = "info";
+    std::vector<std::string> request;  // client: the words sent to the control socket
+    double timeout_seconds = 60;       // client: how long to wait for the answer
     std::string error;  // non-empty: a usage error to print (exit status 2)
 };
 
-// Parses argv (without argv[0]). `config_dir_env` is $SUPERVISOR_CONFIG_DIR or null.
-CommandLine parse_command_line(const std::vector<std::string>& args, const char* config_dir_env);
+// Parses argv (without argv[0]). The env values are $SUPERVISOR_CONFIG_DIR and
+// $SUPERVISOR_SOCKET, or null.
+CommandLine parse_command_line(const std::vector<std::string>& args, const char* config_dir_env,
+                               const char* socket_env);
 
 // The text `supervisor help` prints.
 const char* usage_text();

@@ -174,7 +174,7 @@ void read_command(Reader& r, ServiceSpec& spec, const std::string& key, const to
 void read_forward_signals(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
     if (!node.is_array()) return r.wrong_type(key, node, "an array of signal names");
     for (auto& item : *node.as_array()) {
-        auto sig = r.signal_of(key + " item", item);
+        auto sig = r.signal_of(key, item);
         if (!sig) continue;
         switch (*sig) {
             case SIGKILL: case SIGSTOP:
@@ -239,6 +239,34 @@ void read_stop(Reader& r, ServiceSpec& spec, const std::string& key, const toml:
     });
 }
 
+void read_string_list(Reader& r, std::vector<std::string>& out, const std::string& key, const toml::node& node) {
+    if (!node.is_array()) return r.wrong_type(key, node, "an array of strings");
+    out.clear();
+    for (auto& item : *node.as_array()) {
+        if (!item.is_string()) return r.wrong_type(key, item, "a string");
+        out.push_back(item.as_string()->get());
+    }
+}
+
+void read_reload(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
+    if (!node.is_table()) return r.wrong_type(key, node, "a table ([reload])");
+    ReloadSpec& rs = spec.reload;
+    r.walk(*node.as_table(), "reload.", {
+        {"signal", [&](const std::string& k, const toml::node& n) { rs.signal = r.signal_of(k, n); }},
+        {"check", [&](const std::string& k, const toml::node& n) {
+             read_string_list(r, rs.check, k, n);
+             if (n.is_array() && (rs.check.empty() || rs.check[0].empty())) r.error(n.source(), "`reload.check` must name a program");
+         }},
+        {"check_timeout", r.duration(rs.check_timeout)},
+        {"watch", [&](const std::string& k, const toml::node& n) {
+             read_string_list(r, rs.watch, k, n);
+             for (auto& path : rs.watch)
+                 if (path.empty() || path[0] != '/' || path.back() == '/')
+                     r.error(n.source(), "`reload.watch`: \"" + path + "\" must be an absolute path to a file");
+         }},
+    });
+}
+
 }  // namespace
 
 ServiceSpec parse_service(std::string_view text, const std::string& path, const std::string& name,
@@ -246,6 +274,7 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
     ServiceSpec spec;
     spec.name = name;
     spec.file = path;
+    size_t first_error = errors.size();
     Reader r(path, errors);
 
     toml::parse_result parsed = toml::parse(text, path);
@@ -287,8 +316,13 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
         {"forward_signals", [&](const std::string& k, const toml::node& n) { read_forward_signals(r, spec, k, n); }},
         {"restart", [&](const std::string& k, const toml::node& n) { read_restart(r, spec, k, n); }},
         {"stop", [&](const std::string& k, const toml::node& n) { read_stop(r, spec, k, n); }},
+        {"reload", [&](const std::string& k, const toml::node& n) { read_reload(r, spec, k, n); }},
     });
     if (!has_command) errors.push_back({path, 0, 0, "`command` is required: command = [\"program\", \"arg\", ...]"});
+    // Tables iterate in key order; a person reads a file top to bottom.
+    std::stable_sort(errors.begin() + static_cast<long>(first_error), errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
     return spec;
 }
 

@@ -35,7 +35,7 @@ int report_errors(const sv::LoadResult& loaded) {
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    sv::CommandLine cl = sv::parse_command_line(args, std::getenv("SUPERVISOR_CONFIG_DIR"));
+    sv::CommandLine cl = sv::parse_command_line(args, std::getenv("SUPERVISOR_CONFIG_DIR"), std::getenv("SUPERVISOR_SOCKET"));
     if (!cl.error.empty()) {
         std::fprintf(stderr, "supervisor: %s\n%s", cl.error.c_str(), sv::usage_text());
         return sv::exit_status::usage;
@@ -53,12 +53,21 @@ int main(int argc, char** argv) {
             std::printf("%s: %zu service%s, all valid\n", cl.options.config_dir.c_str(), loaded.services.size(), loaded.services.size() == 1 ? "" : "s");
             return 0;
         }
+        case sv::CommandLine::client:
+            if (cl.options.socket_path.empty()) {
+                std::fprintf(stderr, "supervisor: no control socket (--socket PATH or SUPERVISOR_SOCKET)\n");
+                return sv::exit_status::usage;
+            }
+            return sv::run_client(cl.options.socket_path, cl.request, cl.timeout_seconds);
         case sv::CommandLine::run: break;
     }
 
     setup_logging(cl.log_level);
     try {
         sv::LoadResult loaded = sv::load_directory(cl.options.config_dir, !cl.options.command.empty());
+        if (!cl.options.command.empty())
+            for (auto& spec : loaded.services)
+                if (spec.name == "main") loaded.errors.push_back({spec.file, 0, 0, "\"main\" is the name of the command given after --; rename this service"});
         if (!loaded.ok()) return report_errors(loaded);
         uv_loop_t loop;
         uv_loop_init(&loop);

@@ -31,6 +31,14 @@ struct StopSpec {
     bool operator==(const StopSpec&) const = default;
 };
 
+struct ReloadSpec {
+    std::optional<int> signal;         // sent to the main process; unset: reload means restart
+    std::vector<std::string> check;    // must exit 0 before a reload goes ahead
+    Duration check_timeout{30'000};    // a check still running then is killed and counts as failed
+    std::vector<std::string> watch;    // files whose change triggers a reload
+    bool operator==(const ReloadSpec&) const = default;
+};
+
 struct ServiceSpec {
     std::string name;  // the file stem
     std::string file;  // where it was read from (for messages)
@@ -49,6 +57,7 @@ struct ServiceSpec {
 
     RestartSpec restart;
     StopSpec stop;
+    ReloadSpec reload;
 
     // Single-command mode (`supervisor -- CMD`): stdin and the terminal are passed through.
     bool foreground = false;

@@ -9,37 +9,12 @@
 #include <cstring>
 #include <spdlog/spdlog.h>
 
+#include "supervisor_parts.hpp"
 #include "units.hpp"
 
 namespace sv {
 
-struct Supervisor::Slot {
-    Slot(Supervisor* o, ServiceSpec spec) : owner(o), service(std::move(spec)) {}
-    Supervisor* owner;
-    Service service;
-    uv_timer_t* timer = nullptr;
-    pid_t pgid = 0;  // the process group of the current or last run (kept after it ends)
-    uv_poll_t* exec_poll = nullptr;
-    int exec_fd = -1;
-    std::optional<ExecFailure> exec_failure;
-    LaunchPlan plan;
-};
-
 namespace {
-
-void close_and_delete(uv_handle_t* handle) {
-    if (!handle || uv_is_closing(handle)) return;
-    uv_close(handle, [](uv_handle_t* h) {
-        if (h->type == UV_TIMER) delete reinterpret_cast<uv_timer_t*>(h);
-        else delete reinterpret_cast<uv_poll_t*>(h);
-    });
-}
-
-template <typename H>
-void close_handle(H*& handle) {
-    close_and_delete(reinterpret_cast<uv_handle_t*>(handle));
-    handle = nullptr;
-}
 
 // True while any child (service, check or orphan) exists, ended or not; reaps nothing.
 bool have_children() {
@@ -69,6 +44,13 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
         main.restart.policy = RestartPolicy::never;
         specs.push_back(std::move(main));
     }
+    if (!options_.socket_path.empty())
+        control_.open(loop_, options_.socket_path, [this](const Request& r, std::shared_ptr<Reply> reply) { on_request(r, std::move(reply)); });
+    settle_hook_ = new_handle<uv_check_t>(this);
+    uv_check_init(loop_, settle_hook_);
+    uv_check_start(settle_hook_, [](uv_check_t* h) { static_cast<Supervisor*>(h->data)->settle(); });
+    reload_timer_ = new_handle<uv_timer_t>(this);
+    uv_timer_init(loop_, reload_timer_);
     for (auto& spec : specs) add(std::move(spec));
     if (services_.empty()) spdlog::info("no services in {}; waiting", options_.config_dir);
     for (auto& [name, slot] : services_) {
@@ -80,13 +62,45 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
     return exit_code_;
 }
 
-void Supervisor::add(ServiceSpec spec) {
+Supervisor::Slot& Supervisor::add(ServiceSpec spec) {
     auto slot = std::make_unique<Slot>(this, std::move(spec));
-    slot->timer = new uv_timer_t;
+    slot->timer = new_handle<uv_timer_t>(slot.get());
     uv_timer_init(loop_, slot->timer);
-    slot->timer->data = slot.get();
-    std::string name = slot->service.spec().name;
-    services_[name] = std::move(slot);
+    Slot& added = *slot;
+    services_[added.service.spec().name] = std::move(slot);
+    watch_files(added);
+    return added;
+}
+
+void Supervisor::remove(const std::string& name) {
+    auto found = services_.find(name);
+    if (found == services_.end()) return;
+    Slot& slot = *found->second;
+    unwatch_files(slot);
+    close_exec_pipe(slot);
+    close_handle(slot.timer);
+    services_.erase(found);
+    spdlog::info("{}: removed", name);
+}
+
+void Supervisor::settle() {
+    std::vector<std::string> names;
+    for (auto& [name, slot] : services_)
+        if ((slot->removing || slot->next_spec) && slot->service.down() && !slot->service.has_process()) names.push_back(name);
+    for (auto& name : names) {
+        Slot& slot = *services_.at(name);
+        if (slot.removing) {
+            remove(name);
+            continue;
+        }
+        unwatch_files(slot);
+        slot.service = Service(std::move(*slot.next_spec));
+        slot.next_spec.reset();
+        watch_files(slot);
+        if (slot.service.spec().enabled && phase_ == Phase::running) apply(slot, slot.service.start(Clock::now()));
+    }
+    check_waiters();
+    if (phase_ != Phase::running && phase_ != Phase::done) advance_shutdown();
 }
 
 void Supervisor::apply(Slot& slot, const Actions& actions) {
@@ -138,8 +152,7 @@ void Supervisor::spawn(Slot& slot) {
     slot.exec_failure.reset();
     by_pid_[launched->pid] = &slot;
     slot.service.spawned(launched->pid, Clock::now());
-    slot.exec_poll = new uv_poll_t;
-    slot.exec_poll->data = &slot;
+    slot.exec_poll = new_handle<uv_poll_t>(&slot);
     uv_poll_init(loop_, slot.exec_poll, slot.exec_fd);
     uv_poll_start(slot.exec_poll, UV_READABLE, [](uv_poll_t* p, int, int) {
         auto* s = static_cast<Slot*>(p->data);
@@ -170,6 +183,7 @@ void Supervisor::start_failed(Slot& slot, const std::string& why) {
 }
 
 void Supervisor::on_child_exit(pid_t pid, int status) {
+    if (on_task_exit(pid, status)) return;
     auto found = by_pid_.find(pid);
     if (found == by_pid_.end()) {
         ++orphans_reaped_;
@@ -209,13 +223,11 @@ void Supervisor::on_service_ended(Slot& slot, const Outcome& outcome) {
             break;
     }
     apply(slot, actions);
-    if (phase_ != Phase::running) advance_shutdown();
 }
 
 void Supervisor::on_signal(int sig, pid_t sender) {
     if (sig == SIGCHLD) {
         reap_children([this](pid_t pid, int status) { on_child_exit(pid, status); });
-        if (phase_ != Phase::running) advance_shutdown();
         return;
     }
     bool single_command = services_.count("main") && !options_.command.empty();
@@ -226,13 +238,10 @@ void Supervisor::on_signal(int sig, pid_t sender) {
         Slot& main = *services_.at("main");
         if (main.service.has_process()) ::kill(-main.pgid, sig);
         if (!shutdown_signal && sig != SIGHUP) forward(sig);
-        return;
+        return;  // the directory reloads through `supervisor reload` in this mode
     }
     if (shutdown_signal) return begin_shutdown(exit_status::ok, "received " + signal_name(sig) + (sender > 0 ? " from pid " + std::to_string(sender) : ""));
-    if (sig == SIGHUP) {
-        spdlog::info("received SIGHUP: reloading is not available in this version; ignored");
-        return;
-    }
+    if (sig == SIGHUP) return request_reload(nullptr);
     forward(sig);
 }
 
@@ -255,7 +264,10 @@ void Supervisor::begin_shutdown(int exit_code, const std::string& why) {
     exit_code_ = exit_code;
     spdlog::info("shutting down: {}", why);
     auto now = Clock::now();
-    for (auto& [name, slot] : services_) apply(*slot, slot->service.stop(now));
+    for (auto& [name, slot] : services_) {
+        slot->next_spec.reset();
+        apply(*slot, slot->service.stop(now));
+    }
     advance_shutdown();
 }
 
@@ -275,8 +287,7 @@ void Supervisor::advance_shutdown() {
         spdlog::info("stopping leftover processes: SIGTERM, then SIGKILL after {}", format_duration(options_.shutdown_grace));
         signal_leftovers(SIGTERM);
         signal_leftovers(SIGCONT);
-        grace_timer_ = new uv_timer_t;
-        grace_timer_->data = this;
+        grace_timer_ = new_handle<uv_timer_t>(this);
         uv_timer_init(loop_, grace_timer_);
         uv_timer_start(grace_timer_, [](uv_timer_t* t) {
             auto* self = static_cast<Supervisor*>(t->data);
@@ -292,9 +303,17 @@ void Supervisor::finish() {
     phase_ = Phase::done;
     if (orphans_reaped_) spdlog::info("reaped {} orphaned processes in all", orphans_reaped_);
     spdlog::info("shutdown complete; exit status {}", exit_code_);
+    for (auto& waiter : waiters_) waiter.reply->send(false, "the supervisor shut down");
+    waiters_.clear();
+    for (auto& reply : reload_replies_) if (reply) reply->send(false, "the supervisor shut down");
+    reload_replies_.clear();
     signals_.close();
+    control_.close();
+    close_handle(settle_hook_);
+    close_handle(reload_timer_);
     close_handle(grace_timer_);
     for (auto& [name, slot] : services_) {
+        unwatch_files(*slot);
         close_exec_pipe(*slot);
         close_handle(slot->timer);
     }

@@ -1,10 +1,15 @@
-// The supervisor: owns the loop's handles, the service table, the reaper and shutdown.
-// Signals arrive in on_signal(), a child's end in on_child_exit(); each service's state
-// changes only inside Service (service.hpp), and apply() carries out what it asks for.
+// The supervisor: owns the loop's handles, the service table, the reaper, reload and shutdown.
+// Where things happen:
+//   signals PID 1 receives ........ Supervisor::on_signal        (supervisor.cpp)
+//   a child ended (the reaper) .... Supervisor::on_child_exit    (supervisor.cpp)
+//   a service's state changes ..... Service (service.cpp); apply() carries out its actions
+//   SIGHUP / `supervisor reload` .. Supervisor::reload_directory (reload.cpp)
+//   control socket requests ....... Supervisor::on_request       (requests.cpp)
 #pragma once
 
 #include <uv.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "control.hpp"
 #include "model.hpp"
 #include "process.hpp"
 #include "service.hpp"
@@ -20,6 +26,7 @@ namespace sv {
 
 struct Options {
     std::string config_dir = "/etc/supervisor.d";
+    std::string socket_path = "/run/supervisor.sock";
     std::vector<std::string> command;  // single-command mode: run this as the critical service "main"
     Duration shutdown_grace{2000};     // leftovers: SIGTERM, this long, then SIGKILL
 };
@@ -27,7 +34,9 @@ struct Options {
 // Exit statuses of `supervisor` itself (a critical service's own status passes through).
 namespace exit_status {
 constexpr int ok = 0;
+constexpr int failed = 1;     // a control command was refused or did not reach its goal
 constexpr int usage = 2;
+constexpr int unreachable = 3;  // the client cannot reach the supervisor's socket
 constexpr int internal = 70;  // EX_SOFTWARE: the supervisor could not set itself up
 constexpr int config = 78;    // EX_CONFIG: invalid service files at boot, or `check` found errors
 }  // namespace exit_status
@@ -39,14 +48,18 @@ class Supervisor {
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
-    // Starts every enabled service, then runs the loop until shutdown is complete.
-    // Returns the exit status for PID 1. Throws only while setting up.
+    // Opens the control socket, starts every enabled service, then runs the loop until
+    // shutdown is complete. Returns the exit status for PID 1. Throws only while setting up.
     int run(std::vector<ServiceSpec> specs);
 
    private:
     struct Slot;
+    struct Task;
+    struct Waiter;
 
-    void add(ServiceSpec spec);
+    // supervisor.cpp: the service table, processes, signals, shutdown
+    Slot& add(ServiceSpec spec);
+    void remove(const std::string& name);
     void apply(Slot& slot, const Actions& actions);
     void spawn(Slot& slot);
     void start_failed(Slot& slot, const std::string& why);
@@ -56,18 +69,41 @@ class Supervisor {
     void on_signal(int sig, pid_t sender);
     void forward(int sig);
     void close_exec_pipe(Slot& slot);
+    void settle();  // after every batch of events: replacements, removals, waiting replies, shutdown
 
     void begin_shutdown(int exit_code, const std::string& why);
     void hurry_shutdown();
     void advance_shutdown();
     void finish();
 
+    // reload.cpp: the directory, one service's reload, watched files, helper tasks
+    void request_reload(std::shared_ptr<Reply> reply);
+    void reload_directory();
+    void reload_service(Slot& slot, std::shared_ptr<Reply> reply);
+    void watch_files(Slot& slot);
+    void unwatch_files(Slot& slot);
+    using TaskDone = std::function<void(int wait_status, const std::string& output)>;
+    void run_task(const ServiceSpec& spec, std::vector<std::string> argv, Duration timeout, TaskDone done);
+    bool on_task_exit(pid_t pid, int status);
+
+    // requests.cpp: the control socket's requests
+    void on_request(const Request& request, std::shared_ptr<Reply> reply);
+    std::string status_text(const std::vector<Slot*>& slots, bool json) const;
+    void check_waiters();
+
     uv_loop_t* loop_;
     Options options_;
     char** environ_;
     SignalReceiver signals_;
+    ControlServer control_;
+    uv_check_t* settle_hook_ = nullptr;
     std::map<std::string, std::unique_ptr<Slot>> services_;
     std::unordered_map<pid_t, Slot*> by_pid_;
+    std::unordered_map<pid_t, std::unique_ptr<Task>> tasks_;
+    std::vector<Waiter> waiters_;
+
+    uv_timer_t* reload_timer_ = nullptr;  // coalesces bursts of SIGHUP into one reload
+    std::vector<std::shared_ptr<Reply>> reload_replies_;
 
     enum class Phase { running, stopping_services, stopping_leftovers, done };
     Phase phase_ = Phase::running;

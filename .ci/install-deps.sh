@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build, the tests and the demo need, when missing.
+# Usage: .ci/install-deps.sh [build|test|bench]   (each includes the ones before it)
+set -euo pipefail
+what=${1:-test}
+packages=(build-essential cmake ninja-build pkg-config libuv1-dev libtomlplusplus-dev
+          libspdlog-dev libfmt-dev doctest-dev)
+if [ "$what" != build ]; then
+  packages+=(util-linux procps iproute2 psmisc)
+fi
+if [ "$what" = bench ]; then
+  packages+=(tini dumb-init s6 runit supervisor hyperfine)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,33 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a step of them.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+
+.PHONY: all deps build static test unit demo clean
+
+all: build
+
+deps:
+	@bash .ci/install-deps.sh test
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# A fully static, stripped binary that can be copied alone into any image.
+static: deps
+	@cmake -S . -B $(BUILD)-static -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel -DSUPERVISOR_STATIC=ON -DSUPERVISOR_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD)-static -j $(JOBS)
+	@ls -l $(BUILD)-static/supervisor
+
+# Every test (unit and integration, the integration ones as PID 1 in namespaces); prints totals.
+test: build
+	@cd $(BUILD) && ctest --output-on-failure --timeout 300 -j 1
+
+unit: build
+	@$(BUILD)/tests/unit_tests
+
+demo: build
+	@bash examples/demo.sh $(BUILD)/supervisor
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-static

@@ -1,0 +1,299 @@
+#include "control.hpp"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+
+#include "units.hpp"
+
+namespace sv {
+
+namespace {
+
+constexpr int kMaxConnections = 64;
+constexpr uint64_t kRequestTimeoutMs = 10'000;
+
+std::vector<std::string> split_words(std::string_view line) {
+    std::vector<std::string> words;
+    std::string word;
+    for (char c : line) {
+        if (c == ' ' || c == '\t') {
+            if (!word.empty()) words.push_back(std::move(word)), word.clear();
+        } else {
+            word += c;
+        }
+    }
+    if (!word.empty()) words.push_back(std::move(word));
+    return words;
+}
+
+int live_connections = 0;
+
+// One accepted connection. It owns itself (self_) from accept until its handle is closed;
+// the supervisor may hold it longer, as a Reply, and answer later.
+class Connection : public Reply, public std::enable_shared_from_this<Connection> {
+   public:
+    Connection(uv_loop_t* loop, ControlServer::Handler* handler) : handler_(handler) {
+        uv_pipe_init(loop, &pipe_, 0);
+        pipe_.data = this;
+        uv_timer_init(loop, &timer_);
+        timer_.data = this;
+        ++live_connections;
+    }
+    ~Connection() override { --live_connections; }
+
+    void begin(uv_stream_t* server, std::shared_ptr<Connection> self) {
+        self_ = std::move(self);
+        if (uv_accept(server, stream()) != 0) return close();
+        if (live_connections > kMaxConnections) return send(false, "too many connections; try again");
+        uv_os_fd_t fd;
+        struct ucred peer {};
+        socklen_t len = sizeof peer;
+        if (uv_fileno(handle(), &fd) != 0 || ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0)
+            return send(false, "cannot identify the client");
+        if (peer.uid != 0 && peer.uid != ::getuid())
+            return send(false, "permission denied: uid " + std::to_string(peer.uid) +
+                                   " may not control the supervisor (only root or uid " + std::to_string(::getuid()) + ")");
+        uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->send(false, "no request received in time"); },
+                       kRequestTimeoutMs, 0);
+        uv_read_start(stream(), [](uv_handle_t*, size_t, uv_buf_t* buf) {
+            static char chunk[1024];
+            *buf = uv_buf_init(chunk, sizeof chunk);
+        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<Connection*>(s->data)->on_read(n, buf); });
+    }
+
+    void send(bool ok, const std::string& body) override {
+        if (answered_ || closing_) return;
+        answered_ = true;
+        uv_read_stop(stream());
+        uv_timer_stop(&timer_);
+        out_ = (ok ? "OK\n" : "ERR\n") + body;
+        if (!out_.empty() && out_.back() != '\n') out_ += '\n';
+        auto* req = new uv_write_t;
+        req->data = this;
+        uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
+        if (uv_write(req, stream(), &buf, 1, [](uv_write_t* r, int) {
+                static_cast<Connection*>(r->data)->close();
+                delete r;
+            }) != 0) {
+            delete req;
+            close();
+        }
+    }
+    bool done() const override { return answered_ || closing_; }
+
+   private:
+    uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&pipe_); }
+    uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&pipe_); }
+
+    void on_read(ssize_t n, const uv_buf_t* buf) {
+        if (n < 0) {
+            if (n == UV_EOF && !line_.empty()) return dispatch();
+            return close();  // the client went away without a request
+        }
+        line_.append(buf->base, static_cast<size_t>(n));
+        size_t newline = line_.find('\n');
+        if (newline != std::string::npos) {
+            line_.resize(newline);
+            return dispatch();
+        }
+        if (line_.size() > kMaxRequest) send(false, "request too long (at most " + std::to_string(kMaxRequest) + " bytes)");
+    }
+
+    void dispatch() {
+        uv_read_stop(stream());
+        uv_timer_stop(&timer_);
+        if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+        Request request;
+        std::string error;
+        if (!parse_request(line_, request, error)) return send(false, error);
+        (*handler_)(request, shared_from_this());
+    }
+
+    void close() {
+        if (closing_) return;
+        closing_ = true;
+        uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
+            auto* c = static_cast<Connection*>(h->data);
+            uv_close(c->handle(), [](uv_handle_t* p) { static_cast<Connection*>(p->data)->self_.reset(); });
+        });
+    }
+
+    uv_pipe_t pipe_;
+    uv_timer_t timer_;
+    ControlServer::Handler* handler_;
+    std::shared_ptr<Connection> self_;
+    std::string line_;
+    std::string out_;
+    bool answered_ = false;
+    bool closing_ = false;
+};
+
+}  // namespace
+
+bool parse_request(std::string_view line, Request& request, std::string& error) {
+    if (line.size() > kMaxRequest) return error = "request too long", false;
+    for (char c : line)
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t') return error = "request has control characters", false;
+    std::vector<std::string> words = split_words(line);
+    if (words.empty()) return error = "empty request", false;
+    const std::string verb = words[0];
+    std::vector<std::string> args(words.begin() + 1, words.end());
+    request = Request{};
+    auto names_only = [&](bool at_least_one) {
+        for (auto& a : args) {
+            if (a.rfind("-", 0) == 0) return error = verb + ": unknown option " + a, false;
+        }
+        if (at_least_one && args.empty()) return error = verb + " needs at least one service name", false;
+        request.names = args;
+        return true;
+    };
+    if (verb == "status") {
+        request.verb = Request::status;
+        std::vector<std::string> rest;
+        for (auto& a : args) {
+            if (a == "--json") request.json = true;
+            else rest.push_back(a);
+        }
+        args = rest;
+        return names_only(false);
+    }
+    if (verb == "start") return request.verb = Request::start, names_only(true);
+    if (verb == "stop") return request.verb = Request::stop, names_only(true);
+    if (verb == "restart") return request.verb = Request::restart, names_only(true);
+    if (verb == "reload") {
+        request.verb = Request::reload;
+        if (args.size() > 1) return error = "reload takes at most one service name", false;
+        return names_only(false);
+    }
+    if (verb == "shutdown") {
+        request.verb = Request::shutdown;
+        if (!args.empty()) return error = "shutdown takes no arguments", false;
+        return true;
+    }
+    if (verb == "signal") {
+        request.verb = Request::signal;
+        if (args.size() != 2) return error = "usage: signal NAME SIGNAL", false;
+        auto sig = parse_signal(args[1]);
+        if (!sig) return error = "\"" + args[1] + "\" is not a signal (use a name such as SIGUSR1, or a number)", false;
+        request.names = {args[0]};
+        request.signal_number = *sig;
+        return true;
+    }
+    return error = "unknown command \"" + verb + "\"", false;
+}
+
+std::string format_request(const std::vector<std::string>& words) {
+    std::string line;
+    for (auto& w : words) line += (line.empty() ? "" : " ") + w;
+    return line + "\n";
+}
+
+void ControlServer::open(uv_loop_t* loop, const std::string& path, Handler handler) {
+    handler_ = std::move(handler);
+    path_ = path;
+    if (path.size() >= sizeof(sockaddr_un{}.sun_path)) throw std::runtime_error("socket path too long: " + path);
+    // A socket file left by an earlier run is stale if nobody answers on it.
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) throw std::runtime_error(path + " exists and is not a socket");
+        int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        bool alive = ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        ::close(probe);
+        if (alive) throw std::runtime_error("another supervisor is listening on " + path);
+        ::unlink(path.c_str());
+    }
+    server_ = new uv_pipe_t;
+    uv_pipe_init(loop, server_, 0);
+    server_->data = this;
+    mode_t old = ::umask(0077);  // the socket file is born 0600
+    int rc = uv_pipe_bind(server_, path.c_str());
+    ::umask(old);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_), 64, &ControlServer::on_connection);
+    if (rc != 0) {
+        close();
+        throw std::runtime_error("cannot listen on " + path + ": " + uv_strerror(rc));
+    }
+    ::chmod(path.c_str(), 0600);
+}
+
+void ControlServer::on_connection(uv_stream_t* server, int status) {
+    if (status < 0) return;
+    auto* self = static_cast<ControlServer*>(server->data);
+    auto connection = std::make_shared<Connection>(server->loop, &self->handler_);
+    connection->begin(server, connection);
+}
+
+void ControlServer::close() {
+    if (!server_) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(server_), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+    server_ = nullptr;
+    ::unlink(path_.c_str());
+}
+
+ControlServer::~ControlServer() { close(); }
+
+int run_client(const std::string& path, const std::vector<std::string>& words, double timeout_seconds) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) {
+        std::fprintf(stderr, "supervisor: socket path too long: %s\n", path.c_str());
+        return 3;
+    }
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+        int e = errno;
+        std::fprintf(stderr, "supervisor: cannot reach the supervisor at %s: %s%s\n", path.c_str(), std::strerror(e),
+                     e == ENOENT || e == ECONNREFUSED ? " (is it running? the socket is set by --socket or SUPERVISOR_SOCKET)"
+                     : e == EACCES                    ? " (only root or the supervisor's own user may use it)"
+                                                      : "");
+        ::close(fd);
+        return 3;
+    }
+    std::string request = format_request(words);
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+        std::fprintf(stderr, "supervisor: cannot send the request: %s\n", std::strerror(errno));
+        ::close(fd);
+        return 3;
+    }
+    std::string answer;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+    char buf[4096];
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        pollfd p{fd, POLLIN, 0};
+        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) {
+            std::fprintf(stderr, "supervisor: no answer within %gs\n", timeout_seconds);
+            ::close(fd);
+            return 3;
+        }
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        answer.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    bool ok = answer.rfind("OK\n", 0) == 0;
+    if (!ok && answer.rfind("ERR\n", 0) != 0) {
+        std::fprintf(stderr, "supervisor: the connection closed without an answer\n");
+        return 3;
+    }
+    std::string body = answer.substr(ok ? 3 : 4);
+    std::fputs(body.c_str(), ok ? stdout : stderr);
+    return ok ? 0 : 1;
+}
+
+}  // namespace sv

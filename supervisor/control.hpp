@@ -1,0 +1,66 @@
+// The control socket: a unix socket on the loop that takes one request line per connection
+// from root (or the supervisor's own uid) and writes one response, and the command-line
+// client that speaks to it. The supervisor decides what a request does; this module only
+// parses, checks the peer and carries bytes.
+//
+// Wire format. Request: one line of space-separated words, at most kMaxRequest bytes:
+//   status [--json] [NAME...] | start NAME... | stop NAME... | restart NAME...
+//   signal NAME SIGNAL | reload [NAME] | shutdown
+// Response: a first line "OK" or "ERR", then text for a person (or JSON); then the server
+// closes the connection.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sv {
+
+constexpr size_t kMaxRequest = 4096;
+
+struct Request {
+    enum Verb { status, start, stop, restart, signal, reload, shutdown } verb = status;
+    bool json = false;
+    std::vector<std::string> names;
+    int signal_number = 0;  // for `signal`
+};
+
+// Parses one request line (without the newline). On error returns false with `error` set.
+bool parse_request(std::string_view line, Request& request, std::string& error);
+
+// The words of a request as the client sends them (inverse of parse_request for valid input).
+std::string format_request(const std::vector<std::string>& words);
+
+// The server's side of one connection: the supervisor answers through it, at once or later
+// (start/stop/restart answer when the services got there). Answering twice is ignored, and
+// answering after the client went away is harmless.
+class Reply {
+   public:
+    virtual ~Reply() = default;
+    virtual void send(bool ok, const std::string& body) = 0;
+    virtual bool done() const = 0;
+};
+
+class ControlServer {
+   public:
+    using Handler = std::function<void(const Request&, std::shared_ptr<Reply>)>;
+    // Binds `path` (replacing a stale socket file), mode 0600. Throws std::runtime_error.
+    void open(uv_loop_t* loop, const std::string& path, Handler handler);
+    void close();
+    ~ControlServer();
+
+   private:
+    static void on_connection(uv_stream_t* server, int status);
+    uv_pipe_t* server_ = nullptr;
+    std::string path_;
+    Handler handler_;
+};
+
+// The client: sends `words` to the socket at `path`, prints the answer, and returns the exit
+// status for the command line (0 ok, 1 refused or failed, 3 cannot reach the supervisor).
+int run_client(const std::string& path, const std::vector<std::string>& words, double timeout_seconds);
+
+}  // namespace sv

@@ -1,0 +1,196 @@
+// What the control socket's requests do, and how status reads for a person or a script.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <spdlog/spdlog.h>
+
+#include "supervisor_parts.hpp"
+#include "units.hpp"
+
+namespace sv {
+
+namespace {
+
+std::string json_string(const std::string& text) {
+    std::string out = "\"";
+    for (unsigned char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
+std::string short_status(int wait_status) {
+    if (WIFEXITED(wait_status)) return std::to_string(WEXITSTATUS(wait_status));
+    if (WIFSIGNALED(wait_status)) return signal_name(WTERMSIG(wait_status));
+    return "?";
+}
+
+std::string pad(std::string text, size_t width) {
+    if (text.size() < width) text.append(width - text.size(), ' ');
+    return text;
+}
+
+// How a waiting request stands for one service: nullopt while it must still wait.
+std::optional<std::pair<bool, std::string>> outcome_for(Request::Verb verb, const Service& s, pid_t before) {
+    const std::string& name = s.spec().name;
+    std::string pid = " (pid " + std::to_string(s.pid()) + ")";
+    switch (verb) {
+        case Request::stop:
+            if (s.down()) return std::pair{true, name + ": stopped"};
+            return std::nullopt;
+        case Request::start:
+        case Request::restart:
+            if (s.state() == State::running && (verb == Request::start || s.pid() != before))
+                return std::pair{true, name + ": running" + pid};
+            if (s.state() == State::exited) return std::pair{true, name + ": ran and " + s.reason()};
+            if (s.state() == State::failed || s.state() == State::backoff || s.state() == State::stopped)
+                return std::pair{false, name + ": did not start: " + std::string(to_string(s.state())) +
+                                            (s.reason().empty() ? "" : " (" + s.reason() + ")")};
+            return std::nullopt;
+        default:
+            return std::pair{true, name};
+    }
+}
+
+}  // namespace
+
+void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply) {
+    std::vector<Slot*> slots;
+    std::vector<std::string> unknown;
+    for (auto& name : request.names) {
+        auto found = services_.find(name);
+        if (found == services_.end()) unknown.push_back(name);
+        else slots.push_back(found->second.get());
+    }
+    if (!unknown.empty()) {
+        std::string known;
+        for (auto& [name, _] : services_) known += (known.empty() ? "" : ", ") + name;
+        std::string text;
+        for (auto& name : unknown) text += "unknown service: " + name + "\n";
+        return reply->send(false, text + "(services: " + (known.empty() ? "none" : known) + ")");
+    }
+    if (request.names.empty() && request.verb == Request::status)
+        for (auto& [name, slot] : services_) slots.push_back(slot.get());
+
+    auto now = Clock::now();
+    switch (request.verb) {
+        case Request::status:
+            return reply->send(true, status_text(slots, request.json));
+        case Request::shutdown:
+            reply->send(true, "shutting down");
+            return begin_shutdown(exit_status::ok, "requested through the control socket");
+        case Request::reload:
+            if (slots.empty()) return request_reload(reply);
+            return reload_service(*slots[0], reply);
+        case Request::signal: {
+            Slot& slot = *slots[0];
+            if (!slot.service.has_process()) return reply->send(false, slot.service.spec().name + " is not running");
+            ::kill(-slot.pgid, request.signal_number);
+            return reply->send(true, signal_name(request.signal_number) + " sent to " + slot.service.spec().name +
+                                         " (process group " + std::to_string(slot.pgid) + ")");
+        }
+        case Request::start:
+        case Request::stop:
+        case Request::restart:
+            break;
+    }
+    if (phase_ != Phase::running) return reply->send(false, "shutting down");
+    Waiter waiter{request.verb, {}, reply};
+    for (Slot* slot : slots) {
+        Service& s = slot->service;
+        waiter.targets.emplace_back(s.spec().name, s.pid());
+        spdlog::info("{}: {} requested", s.spec().name, request.verb == Request::start ? "start" : request.verb == Request::stop ? "stop" : "restart");
+        if (request.verb != Request::start) apply(*slot, s.stop(now));
+        if (request.verb != Request::stop) apply(*slot, s.start(now));
+    }
+    waiters_.push_back(std::move(waiter));
+}
+
+void Supervisor::check_waiters() {
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+        Waiter& w = *it;
+        bool all_done = true, all_ok = true;
+        std::string text;
+        for (auto& [name, before] : w.targets) {
+            auto found = services_.find(name);
+            std::optional<std::pair<bool, std::string>> result =
+                found == services_.end() ? std::pair{false, name + ": removed"} : outcome_for(w.verb, found->second->service, before);
+            if (!result) {
+                all_done = false;
+                break;
+            }
+            all_ok = all_ok && result->first;
+            text += result->second + "\n";
+        }
+        if (w.reply->done()) {
+            it = waiters_.erase(it);  // the client went away
+        } else if (all_done) {
+            w.reply->send(all_ok, text);
+            it = waiters_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) const {
+    auto now = Clock::now();
+    std::string out;
+    if (json) out += "[";
+    else out += "NAME                 STATE     PID      UPTIME    RESTARTS  LAST EXIT  REASON\n";
+    bool first = true;
+    for (const Slot* slot : slots) {
+        const Service& s = slot->service;
+        const ServiceSpec& spec = s.spec();
+        bool up = s.state() == State::running;
+        auto uptime = std::chrono::duration_cast<Duration>(now - s.since());
+        std::string reason = s.reason();
+        if (s.state() == State::stopped && !spec.enabled && reason.empty()) reason = "disabled";
+        if (s.state() == State::backoff) {
+            uint64_t due = uv_timer_get_due_in(slot->timer);
+            reason += "; restarting in " + format_duration(Duration{static_cast<long>(due)});
+        }
+        if (up || s.state() == State::starting) reason.clear();
+        if (slot->next_spec) reason += std::string(reason.empty() ? "" : "; ") + "changed: restarting with the new file";
+        if (slot->removing) reason += std::string(reason.empty() ? "" : "; ") + "removed: stopping";
+        if (json) {
+            out += std::string(first ? "" : ",") + "\n  {\"name\": " + json_string(spec.name) +
+                   ", \"state\": " + json_string(to_string(s.state())) +
+                   ", \"pid\": " + (s.has_process() ? std::to_string(s.pid()) : "null") +
+                   ", \"uptime_seconds\": " + (up ? std::to_string(uptime.count() / 1000.0) : "null") +
+                   ", \"restarts\": " + std::to_string(s.restarts()) +
+                   ", \"last_exit_code\": " + (s.last_status() ? std::to_string(exit_code_of(*s.last_status())) : "null") +
+                   ", \"last_exit\": " + (s.last_status() ? json_string(describe_status(*s.last_status())) : "null") +
+                   ", \"reason\": " + json_string(reason) +
+                   ", \"description\": " + json_string(spec.description) +
+                   ", \"critical\": " + (spec.critical ? "true" : "false") +
+                   ", \"enabled\": " + (spec.enabled ? "true" : "false") + "}";
+        } else {
+            out += pad(spec.name, 20) + " " + pad(to_string(s.state()), 9) + " " +
+                   pad(s.has_process() ? std::to_string(s.pid()) : "-", 8) + " " +
+                   pad(up ? format_duration(Duration{uptime.count() / 1000 * 1000}) : "-", 9) + " " +
+                   pad(std::to_string(s.restarts()), 9) + " " +
+                   pad(s.last_status() ? short_status(*s.last_status()) : "-", 10) + " " + reason + "\n";
+        }
+        first = false;
+    }
+    if (json) out += slots.empty() ? "]\n" : "\n]\n";
+    return out;
+}
+
+}  // namespace sv

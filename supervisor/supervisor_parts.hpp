@@ -1,0 +1,50 @@
+// The supervisor's private records, shared by supervisor.cpp, reload.cpp and requests.cpp.
+#pragma once
+
+#include <optional>
+#include <utility>
+
+#include "supervisor.hpp"
+#include "uv_handles.hpp"
+
+namespace sv {
+
+// One service in the table: its state machine and the loop handles that serve it.
+struct Supervisor::Slot {
+    Slot(Supervisor* o, ServiceSpec spec) : owner(o), service(std::move(spec)) {}
+    Supervisor* owner;
+    Service service;
+    uv_timer_t* timer = nullptr;  // the one timer the state machine arms (backoff, stop timeout)
+    pid_t pgid = 0;               // the process group of the current or last run (kept after it ends)
+    uv_poll_t* exec_poll = nullptr;
+    int exec_fd = -1;             // the exec-status pipe of the current run, until exec is confirmed
+    std::optional<ExecFailure> exec_failure;
+    LaunchPlan plan;
+
+    // reload
+    std::optional<ServiceSpec> next_spec;  // a changed spec, applied once the old run is down
+    bool removing = false;                 // gone from the directory: removed once down
+    bool reload_running = false;           // a [reload] check is in progress
+    std::vector<uv_fs_event_t*> watchers;  // one per directory holding a watched file
+    uv_timer_t* watch_timer = nullptr;     // debounces bursts of file changes
+};
+
+// A helper process (a [reload] check): output captured, killed at its timeout.
+struct Supervisor::Task {
+    pid_t pid = 0;
+    int fd = -1;  // read end of its stdout+stderr
+    uv_poll_t* poll = nullptr;
+    uv_timer_t* timer = nullptr;
+    std::string output;
+    bool timed_out = false;
+    TaskDone done;
+};
+
+// A control request that answers once its services reached the state it asked for.
+struct Supervisor::Waiter {
+    Request::Verb verb;
+    std::vector<std::pair<std::string, pid_t>> targets;  // name, pid before the request
+    std::shared_ptr<Reply> reply;
+};
+
+}  // namespace sv

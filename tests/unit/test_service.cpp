@@ -1,0 +1,213 @@
+// The restart/backoff state machine, driven with a fake clock: no processes, no timers.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "service.hpp"
+
+using namespace sv;
+using namespace std::chrono_literals;
+
+namespace {
+
+ServiceSpec spec_with(RestartPolicy policy, int max_retries = 0) {
+    ServiceSpec spec;
+    spec.name = "web";
+    spec.command = {"web"};
+    spec.restart.policy = policy;
+    spec.restart.delay = Duration{100};
+    spec.restart.factor = 2.0;
+    spec.restart.max_delay = Duration{1000};
+    spec.restart.reset_after = Duration{10000};
+    spec.restart.max_retries = max_retries;
+    return spec;
+}
+
+struct Clockwork {
+    TimePoint now = TimePoint{} + 1h;
+    void advance(Duration d) { now += d; }
+};
+
+Outcome exit_code(int code) { return {W_EXITCODE(code, 0), false}; }
+Outcome killed(int sig) { return {W_EXITCODE(0, sig), false}; }
+
+// Starts the service and lets it run (spawn + exec succeeded) as `pid`.
+void run(Service& s, Clockwork& clock, pid_t pid) {
+    s.spawned(pid, clock.now);
+    s.exec_succeeded(clock.now);
+}
+
+Duration armed(const Actions& actions) {
+    for (auto& a : actions)
+        if (a.kind == Action::arm_timer) return a.delay;
+    FAIL("no timer armed");
+    return {};
+}
+
+bool has(const Actions& actions, Action::Kind kind, int sig = 0) {
+    for (auto& a : actions)
+        if (a.kind == kind && (sig == 0 || a.signal == sig)) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("start spawns; exec success makes it running") {
+    Clockwork clock;
+    Service s(spec_with(RestartPolicy::always));
+    CHECK(s.state() == State::stopped);
+    Actions a = s.start(clock.now);
+    CHECK(has(a, Action::spawn));
+    CHECK(s.state() == State::starting);
+    run(s, clock, 42);
+    CHECK(s.state() == State::running);
+    CHECK(s.pid() == 42);
+    CHECK(s.start(clock.now).empty());  // already running: nothing to do
+}
+
+TEST_CASE("crash loop: the delay doubles up to max_delay, and a long run resets it") {
+    Clockwork clock;
+    Service s(spec_with(RestartPolicy::always));
+    s.start(clock.now);
+    std::vector<long> delays;
+    for (int i = 0; i < 6; ++i) {
+        run(s, clock, 100 + i);
+        clock.advance(Duration{10});
+        Actions a = s.ended(exit_code(1), clock.now);
+        CHECK(s.state() == State::backoff);
+        delays.push_back(armed(a).count());
+        clock.advance(armed(a));
+        CHECK(has(s.timer_fired(clock.now), Action::spawn));
+        CHECK(s.state() == State::starting);
+    }
+    CHECK(delays == std::vector<long>{100, 200, 400, 800, 1000, 1000});
+    CHECK(s.restarts() == 6);
+
+    run(s, clock, 200);
+    clock.advance(Duration{10000});  // reset_after
+    Actions a = s.ended(exit_code(1), clock.now);
+    CHECK(armed(a) == Duration{100});
+    CHECK(s.consecutive_failures() == 1);
+}
+
+TEST_CASE("max_retries: gives up after that many consecutive failed starts") {
+    Clockwork clock;
+    Service s(spec_with(RestartPolicy::always, 3));
+    s.start(clock.now);
+    for (int i = 1; i <= 3; ++i) {
+        run(s, clock, i);
+        Actions a = s.ended(exit_code(3), clock.now);
+        if (i < 3) {
+            CHECK(s.state() == State::backoff);
+            clock.advance(armed(a));
+            s.timer_fired(clock.now);
+        } else {
+            CHECK(s.state() == State::failed);
+            CHECK(has(a, Action::ended_for_good));
+            CHECK(s.reason() == "gave up after 3 failed starts (last: exited with status 3)");
+        }
+    }
+    CHECK(s.timer_fired(clock.now).empty());
+    // Start by hand: counters are fresh.
+    CHECK(has(s.start(clock.now), Action::spawn));
+    CHECK(s.consecutive_failures() == 0);
+}
+
+TEST_CASE("start failures count like failed runs") {
+    Clockwork clock;
+    Service s(spec_with(RestartPolicy::always, 2));
+    s.start(clock.now);
+    s.set_reason("cannot find 'x' in PATH");
+    s.ended({0, true}, clock.now);
+    CHECK(s.state() == State::backoff);
+    s.timer_fired(clock.now);
+    s.set_reason("cannot find 'x' in PATH");
+    Actions a = s.ended({0, true}, clock.now);
+    CHECK(s.state() == State::failed);
+    CHECK(has(a, Action::ended_for_good));
+    CHECK(s.last_status() == (127 << 8));
+}
+
+TEST_CASE("policies: on-failure, never, success codes") {
+    Clockwork clock;
+    {
+        Service s(spec_with(RestartPolicy::on_failure));
+        s.start(clock.now);
+        run(s, clock, 1);
+        CHECK(has(s.ended(exit_code(0), clock.now), Action::ended_for_good));
+        CHECK(s.state() == State::exited);
+    }
+    {
+        Service s(spec_with(RestartPolicy::on_failure));
+        s.start(clock.now);
+        run(s, clock, 1);
+        s.ended(killed(SIGSEGV), clock.now);
+        CHECK(s.state() == State::backoff);
+        CHECK(s.reason() == "killed by SIGSEGV");
+    }
+    {
+        auto spec = spec_with(RestartPolicy::on_failure);
+        spec.restart.success_codes = {0, 3};
+        Service s(spec);
+        s.start(clock.now);
+        run(s, clock, 1);
+        s.ended(exit_code(3), clock.now);
+        CHECK(s.state() == State::exited);
+    }
+    {
+        Service s(spec_with(RestartPolicy::never));
+        s.start(clock.now);
+        run(s, clock, 1);
+        s.ended(exit_code(1), clock.now);
+        CHECK(s.state() == State::failed);
+    }
+    {
+        Service s(spec_with(RestartPolicy::always));
+        s.start(clock.now);
+        run(s, clock, 1);
+        s.ended(exit_code(0), clock.now);
+        CHECK(s.state() == State::backoff);
+        CHECK(s.consecutive_failures() == 0);
+    }
+}
+
+TEST_CASE("stop: stop signal to the group, SIGKILL at the timeout, then stopped") {
+    Clockwork clock;
+    auto spec = spec_with(RestartPolicy::always);
+    spec.stop.signal = SIGINT;
+    spec.stop.timeout = Duration{3000};
+    Service s(spec);
+    s.start(clock.now);
+    run(s, clock, 7);
+    Actions a = s.stop(clock.now);
+    CHECK(s.state() == State::stopping);
+    CHECK(has(a, Action::signal_group, SIGINT));
+    CHECK(armed(a) == Duration{3000});
+    clock.advance(Duration{3000});
+    CHECK(has(s.timer_fired(clock.now), Action::signal_group, SIGKILL));
+    a = s.ended(killed(SIGKILL), clock.now);
+    CHECK(s.state() == State::stopped);
+    CHECK(has(a, Action::cancel_timer));
+    CHECK_FALSE(has(a, Action::spawn));
+    CHECK_FALSE(has(a, Action::ended_for_good));  // a requested stop is not an end of its own
+}
+
+TEST_CASE("stop during backoff cancels the restart; start while stopping restarts once down") {
+    Clockwork clock;
+    Service s(spec_with(RestartPolicy::always));
+    s.start(clock.now);
+    run(s, clock, 1);
+    s.ended(exit_code(1), clock.now);
+    CHECK(s.state() == State::backoff);
+    CHECK(has(s.stop(clock.now), Action::cancel_timer));
+    CHECK(s.state() == State::stopped);
+    CHECK(s.timer_fired(clock.now).empty());
+
+    s.start(clock.now);
+    run(s, clock, 2);
+    s.stop(clock.now);
+    CHECK(s.start(clock.now).empty());  // remembered, not yet acted on
+    Actions a = s.ended(killed(SIGTERM), clock.now);
+    CHECK(has(a, Action::spawn));
+    CHECK(s.state() == State::starting);
+}

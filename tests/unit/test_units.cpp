@@ -1,0 +1,62 @@
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "units.hpp"
+
+using namespace sv;
+using namespace std::chrono_literals;
+
+TEST_CASE("durations") {
+    CHECK(parse_duration("100ms") == Duration{100});
+    CHECK(parse_duration("5s") == Duration{5000});
+    CHECK(parse_duration("2m") == Duration{120000});
+    CHECK(parse_duration("1h") == Duration{3600000});
+    CHECK(parse_duration("1m30s") == Duration{90000});
+    CHECK(parse_duration("0") == Duration{0});
+    CHECK_FALSE(parse_duration(""));
+    CHECK_FALSE(parse_duration("5"));
+    CHECK_FALSE(parse_duration("s"));
+    CHECK_FALSE(parse_duration("5 s"));
+    CHECK_FALSE(parse_duration("-5s"));
+    CHECK_FALSE(parse_duration("1.5s"));
+    CHECK_FALSE(parse_duration("5sec"));
+    CHECK_FALSE(parse_duration("99999999999999999s"));
+    CHECK(format_duration(Duration{400}) == "400ms");
+    CHECK(format_duration(Duration{1500}) == "1.5s");
+    CHECK(format_duration(Duration{30000}) == "30s");
+    CHECK(format_duration(Duration{120000}) == "2m");
+}
+
+TEST_CASE("signals by name, with or without SIG, any case, or by number") {
+    CHECK(parse_signal("SIGTERM") == SIGTERM);
+    CHECK(parse_signal("TERM") == SIGTERM);
+    CHECK(parse_signal("sigusr1") == SIGUSR1);
+    CHECK(parse_signal("9") == SIGKILL);
+    CHECK(parse_signal("SIGRTMIN") == SIGRTMIN);
+    CHECK(parse_signal("RTMIN+2") == SIGRTMIN + 2);
+    CHECK(parse_signal("SIGRTMAX-1") == SIGRTMAX - 1);
+    CHECK_FALSE(parse_signal("SIGFOO"));
+    CHECK_FALSE(parse_signal("0"));
+    CHECK_FALSE(parse_signal("65"));
+    CHECK_FALSE(parse_signal("RTMIN+99"));
+    CHECK_FALSE(parse_signal(""));
+    CHECK(signal_name(SIGTERM) == "SIGTERM");
+    CHECK(signal_name(SIGRTMIN + 3) == "SIGRTMIN+3");
+}
+
+TEST_CASE("wait statuses") {
+    CHECK(describe_status(W_EXITCODE(3, 0)) == "exited with status 3");
+    CHECK(describe_status(W_EXITCODE(0, SIGKILL)) == "killed by SIGKILL");
+    CHECK(exit_code_of(W_EXITCODE(3, 0)) == 3);
+    CHECK(exit_code_of(W_EXITCODE(0, SIGKILL)) == 137);
+    CHECK(exit_code_of(W_EXITCODE(0, SIGTERM)) == 143);
+}
+
+TEST_CASE("umask") {
+    CHECK(parse_umask("0022") == 022u);
+    CHECK(parse_umask("077") == 077u);
+    CHECK_FALSE(parse_umask("0999"));
+    CHECK_FALSE(parse_umask("01000"));
+    CHECK_FALSE(parse_umask("abc"));
+}
