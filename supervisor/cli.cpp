@@ -33,6 +33,8 @@ options:
   --grace DURATION     at shutdown, how long leftover processes get between SIGTERM and
                        SIGKILL (default 2s)
   --log-level LEVEL    debug, info, warn or error (default info)
+  --log-format FORMAT  the supervisor's own messages: prefix, plain or json (default prefix;
+                       services choose theirs in [log] format)
   --socket PATH        the control socket (default $SUPERVISOR_SOCKET, else
                        /run/supervisor.sock); "" turns it off (run only)
   --timeout DURATION   client: how long to wait for the answer (default 60s)
@@ -70,6 +72,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
         else if (first == "check") cl.kind = CommandLine::check, ++i;
         else if (first == "help" || first == "--help" || first == "-h") return cl.kind = CommandLine::help, cl;
         else if (first == "version" || first == "--version" || first == "-V") return cl.kind = CommandLine::version, cl;
+        else if (first == "resolve" && args.size() == 2) return cl.kind = CommandLine::resolve, cl.request = {args[1]}, cl;
     }
     for (; i < args.size(); ++i) {
         const std::string& arg = args[i];
@@ -95,6 +98,13 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
             }
         } else if (arg == "--socket" && cl.kind == CommandLine::run) {
             if (auto* v = value("--socket")) cl.options.socket_path = *v;
+        } else if (arg == "--log-format" && cl.kind == CommandLine::run) {
+            if (auto* v = value("--log-format")) {
+                if (*v == "prefix") cl.options.log_format = LogFormat::prefix;
+                else if (*v == "plain") cl.options.log_format = LogFormat::plain;
+                else if (*v == "json") cl.options.log_format = LogFormat::json;
+                else cl.error = "--log-format: \"" + *v + "\" is not one of prefix, plain, json";
+            }
         } else if (arg == "--log-level") {
             if (auto* v = value("--log-level")) {
                 cl.log_level = *v;

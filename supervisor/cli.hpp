@@ -9,7 +9,7 @@
 namespace sv {
 
 struct CommandLine {
-    enum Kind { run, check, client, help, version } kind = run;
+    enum Kind { run, check, client, resolve, help, version } kind = run;  // resolve: internal helper
     Options options;
     std::string log_level = "info";
     std::vector<std::string> request;  // client: the words sent to the control socket

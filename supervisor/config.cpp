@@ -267,6 +267,63 @@ void read_reload(Reader& r, ServiceSpec& spec, const std::string& key, const tom
     });
 }
 
+void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
+    if (!node.is_table()) return r.wrong_type(key, node, "a table ([log])");
+    LogSpec& log = spec.log;
+    auto mode = [&](LogMode& out) {
+        return [&r, &out](const std::string& k, const toml::node& n) {
+            if (!n.is_string()) return r.wrong_type(k, n, "\"console\", \"inherit\", \"null\" or \"file\"");
+            const std::string& v = n.as_string()->get();
+            if (v == "console") out = LogMode::console;
+            else if (v == "inherit") out = LogMode::inherit;
+            else if (v == "null") out = LogMode::null;
+            else if (v == "file") out = LogMode::file;
+            else r.error(n.source(), "`" + k + "`: \"" + v + "\" is not a mode (console, inherit, null or file)");
+        };
+    };
+    r.walk(*node.as_table(), "log.", {
+        {"stdout", mode(log.stdout_mode)},
+        {"stderr", mode(log.stderr_mode)},
+        {"format", [&](const std::string& k, const toml::node& n) {
+             if (!n.is_string()) return r.wrong_type(k, n, "\"prefix\", \"plain\" or \"json\"");
+             const std::string& v = n.as_string()->get();
+             if (v == "prefix") log.format = LogFormat::prefix;
+             else if (v == "plain") log.format = LogFormat::plain;
+             else if (v == "json") log.format = LogFormat::json;
+             else r.error(n.source(), "`" + k + "`: \"" + v + "\" is not a format (prefix, plain or json)");
+         }},
+        {"file", [&](const std::string& k, const toml::node& n) {
+             r.string(log.file, true)(k, n);
+             if (!log.file.empty() && log.file[0] != '/') r.error(n.source(), "`log.file` must be an absolute path");
+         }},
+        {"max_size", [&](const std::string& k, const toml::node& n) {
+             std::optional<unsigned long long> size;
+             if (n.is_integer() && n.as_integer()->get() > 0) size = static_cast<unsigned long long>(n.as_integer()->get());
+             else if (n.is_string()) size = parse_size(n.as_string()->get());
+             else return r.wrong_type(k, n, "a size such as \"10MiB\"");
+             if (!size || *size < 4096) r.error(n.source(), "`log.max_size` must be a size of at least 4KiB, such as \"10MiB\"");
+             else log.max_size = *size;
+         }},
+        {"max_files", r.integer(log.max_files, 1, 1000)},
+        {"syslog", [&](const std::string& k, const toml::node& n) {
+             r.string(log.syslog, true)(k, n);
+             const std::string& url = log.syslog;
+             if (url.empty()) return;
+             bool ok = (url.rfind("unix://", 0) == 0 && url.size() > 8 && url[7] == '/') ||
+                       ((url.rfind("udp://", 0) == 0 || url.rfind("tcp://", 0) == 0) && url.find(':', 6) != std::string::npos);
+             if (!ok) r.error(n.source(), "`log.syslog`: \"" + url + "\" is not a syslog destination (unix:///dev/log, udp://HOST:PORT or tcp://HOST:PORT)");
+         }},
+        {"facility", [&](const std::string& k, const toml::node& n) {
+             if (!n.is_string()) return r.wrong_type(k, n, "a facility name such as \"local0\"");
+             auto f = parse_facility(n.as_string()->get());
+             if (!f) r.error(n.source(), "`log.facility`: \"" + n.as_string()->get() + "\" is not a facility (kern, user, daemon, ..., local0 to local7)");
+             else log.facility = *f;
+         }},
+    });
+    bool wants_file = log.stdout_mode == LogMode::file || log.stderr_mode == LogMode::file;
+    if (wants_file && log.file.empty()) r.error(node.source(), "`log.file` is needed when stdout or stderr is \"file\"");
+}
+
 }  // namespace
 
 ServiceSpec parse_service(std::string_view text, const std::string& path, const std::string& name,
@@ -317,6 +374,7 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
         {"restart", [&](const std::string& k, const toml::node& n) { read_restart(r, spec, k, n); }},
         {"stop", [&](const std::string& k, const toml::node& n) { read_stop(r, spec, k, n); }},
         {"reload", [&](const std::string& k, const toml::node& n) { read_reload(r, spec, k, n); }},
+        {"log", [&](const std::string& k, const toml::node& n) { read_log(r, spec, k, n); }},
     });
     if (!has_command) errors.push_back({path, 0, 0, "`command` is required: command = [\"program\", \"arg\", ...]"});
     // Tables iterate in key order; a person reads a file top to bottom.

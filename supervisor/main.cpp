@@ -1,5 +1,7 @@
 // Entry point: wires the command line, the config loader and the supervisor together,
 // and turns whatever escaped into a message and an exit status.
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -31,6 +33,21 @@ int report_errors(const sv::LoadResult& loaded) {
     return sv::exit_status::config;
 }
 
+// The helper the supervisor runs to look up a syslog host name without blocking its loop.
+int resolve(const std::string& host) {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || !found) return 1;
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* addr = found->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr)
+                                                   : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr);
+    ::inet_ntop(found->ai_family, addr, text, sizeof text);
+    ::freeaddrinfo(found);
+    std::printf("%s\n", text);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,6 +76,7 @@ int main(int argc, char** argv) {
                 return sv::exit_status::usage;
             }
             return sv::run_client(cl.options.socket_path, cl.request, cl.timeout_seconds);
+        case sv::CommandLine::resolve: return resolve(cl.request.at(0));
         case sv::CommandLine::run: break;
     }
 

@@ -39,6 +39,21 @@ struct ReloadSpec {
     bool operator==(const ReloadSpec&) const = default;
 };
 
+enum class LogMode { console, inherit, null, file };
+enum class LogFormat { prefix, plain, json };
+
+struct LogSpec {
+    LogMode stdout_mode = LogMode::console;
+    LogMode stderr_mode = LogMode::console;
+    LogFormat format = LogFormat::prefix;
+    std::string file;                          // when a stream's mode is file
+    unsigned long long max_size = 10ull << 20;  // rotate the file past this size
+    int max_files = 5;                         // rotated files kept: file.1 ... file.N
+    std::string syslog;                        // optional copy: unix:///dev/log, udp://h:p, tcp://h:p
+    int facility = 16;                         // local0
+    bool operator==(const LogSpec&) const = default;
+};
+
 struct ServiceSpec {
     std::string name;  // the file stem
     std::string file;  // where it was read from (for messages)
@@ -58,6 +73,7 @@ struct ServiceSpec {
     RestartSpec restart;
     StopSpec stop;
     ReloadSpec reload;
+    LogSpec log;
 
     // Single-command mode (`supervisor -- CMD`): stdin and the terminal are passed through.
     bool foreground = false;

@@ -30,6 +30,14 @@ Supervisor::Supervisor(uv_loop_t* loop, Options options, char** environ)
 Supervisor::~Supervisor() = default;
 
 int Supervisor::run(std::vector<ServiceSpec> specs) {
+    logs_.open(loop_, options_.log_format, [this](const std::string& host, std::function<void(const std::string&)> done) {
+        // A name lookup may block for seconds: a helper process (this binary) does it instead.
+        ServiceSpec resolver;
+        resolver.name = "resolver";
+        run_task(resolver, {"/proc/self/exe", "resolve", host}, Duration{10'000}, [done](int status, const std::string& output) {
+            done(status == 0 ? output.substr(0, output.find('\n')) : std::string());
+        });
+    });
     signals_.open(loop_, [this](const signalfd_siginfo& info) { on_signal(static_cast<int>(info.ssi_signo), static_cast<pid_t>(info.ssi_pid)); });
     if (::getpid() != 1) {
         // Not PID 1: adopt orphans anyway, so that every descendant is ours to reap.
@@ -42,6 +50,7 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
         main.critical = true;
         main.foreground = true;
         main.restart.policy = RestartPolicy::never;
+        main.log.stdout_mode = main.log.stderr_mode = LogMode::inherit;  // straight through, as tini
         specs.push_back(std::move(main));
     }
     if (!options_.socket_path.empty())
@@ -67,9 +76,17 @@ Supervisor::Slot& Supervisor::add(ServiceSpec spec) {
     slot->timer = new_handle<uv_timer_t>(slot.get());
     uv_timer_init(loop_, slot->timer);
     Slot& added = *slot;
+    added.log = logs_.service_log(added.service.spec());
     services_[added.service.spec().name] = std::move(slot);
     watch_files(added);
     return added;
+}
+
+void Supervisor::replace_spec(Slot& slot, ServiceSpec spec) {
+    unwatch_files(slot);
+    slot.service = Service(std::move(spec));
+    slot.log = logs_.service_log(slot.service.spec());
+    watch_files(slot);
 }
 
 void Supervisor::remove(const std::string& name) {
@@ -93,10 +110,8 @@ void Supervisor::settle() {
             remove(name);
             continue;
         }
-        unwatch_files(slot);
-        slot.service = Service(std::move(*slot.next_spec));
+        replace_spec(slot, std::move(*slot.next_spec));
         slot.next_spec.reset();
-        watch_files(slot);
         if (slot.service.spec().enabled && phase_ == Phase::running) apply(slot, slot.service.start(Clock::now()));
     }
     check_waiters();
@@ -144,8 +159,12 @@ void Supervisor::spawn(Slot& slot) {
     auto plan = plan_launch(spec, environ_);
     if (auto* why = std::get_if<std::string>(&plan)) return start_failed(slot, *why);
     slot.plan = std::move(std::get<LaunchPlan>(plan));
+    std::string why;
+    if (!logs_.prepare(slot.plan, slot.log, why)) return start_failed(slot, why);
     auto launched = launch(slot.plan);
-    if (!launched) return start_failed(slot, std::string("cannot fork: ") + std::strerror(errno));
+    int fork_error = errno;
+    logs_.after_fork(slot.plan);
+    if (!launched) return start_failed(slot, std::string("cannot fork: ") + std::strerror(fork_error));
 
     slot.pgid = launched->pid;
     slot.exec_fd = launched->status_fd;
@@ -317,6 +336,8 @@ void Supervisor::finish() {
         close_exec_pipe(*slot);
         close_handle(slot->timer);
     }
+    services_.clear();  // drops the last references to syslog destinations
+    logs_.close();
 }
 
 }  // namespace sv

@@ -5,6 +5,7 @@
 //   a service's state changes ..... Service (service.cpp); apply() carries out its actions
 //   SIGHUP / `supervisor reload` .. Supervisor::reload_directory (reload.cpp)
 //   control socket requests ....... Supervisor::on_request       (requests.cpp)
+//   a line of a service's output .. LogHub / ServiceLog          (logs.cpp, syslog.cpp)
 #pragma once
 
 #include <uv.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "control.hpp"
+#include "logs.hpp"
 #include "model.hpp"
 #include "process.hpp"
 #include "service.hpp"
@@ -29,6 +31,7 @@ struct Options {
     std::string socket_path = "/run/supervisor.sock";
     std::vector<std::string> command;  // single-command mode: run this as the critical service "main"
     Duration shutdown_grace{2000};     // leftovers: SIGTERM, this long, then SIGKILL
+    LogFormat log_format = LogFormat::prefix;  // the supervisor's own messages
 };
 
 // Exit statuses of `supervisor` itself (a critical service's own status passes through).
@@ -59,6 +62,7 @@ class Supervisor {
 
     // supervisor.cpp: the service table, processes, signals, shutdown
     Slot& add(ServiceSpec spec);
+    void replace_spec(Slot& slot, ServiceSpec spec);
     void remove(const std::string& name);
     void apply(Slot& slot, const Actions& actions);
     void spawn(Slot& slot);
@@ -94,6 +98,7 @@ class Supervisor {
     uv_loop_t* loop_;
     Options options_;
     char** environ_;
+    LogHub logs_;
     SignalReceiver signals_;
     ControlServer control_;
     uv_check_t* settle_hook_ = nullptr;

@@ -20,6 +20,7 @@ struct Supervisor::Slot {
     int exec_fd = -1;             // the exec-status pipe of the current run, until exec is confirmed
     std::optional<ExecFailure> exec_failure;
     LaunchPlan plan;
+    std::shared_ptr<ServiceLog> log;  // where its output goes (renewed when its spec changes)
 
     // reload
     std::optional<ServiceSpec> next_spec;  // a changed spec, applied once the old run is down

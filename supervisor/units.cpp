@@ -132,4 +132,27 @@ std::optional<unsigned> parse_umask(std::string_view text) {
     return n;
 }
 
+std::optional<unsigned long long> parse_size(std::string_view text) {
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    auto value = parse_number<unsigned long long>(text.substr(0, digits));
+    if (!value || digits > 15) return std::nullopt;
+    std::string unit = upper(text.substr(digits));
+    static const std::pair<const char*, unsigned long long> kUnits[] = {
+        {"", 1}, {"B", 1}, {"K", 1000}, {"KB", 1000}, {"KIB", 1024}, {"M", 1000'000}, {"MB", 1000'000},
+        {"MIB", 1 << 20}, {"G", 1000'000'000}, {"GB", 1000'000'000}, {"GIB", 1 << 30}};
+    for (auto& [name, scale] : kUnits)
+        if (unit == name) return *value * scale;
+    return std::nullopt;
+}
+
+std::optional<int> parse_facility(std::string_view text) {
+    static const char* const kNames[] = {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+                                         "uucp", "cron", "authpriv", "ftp"};
+    for (int i = 0; i < 12; ++i)
+        if (text == kNames[i]) return i;
+    if (text.size() == 6 && text.substr(0, 5) == "local" && text[5] >= '0' && text[5] <= '7') return 16 + (text[5] - '0');
+    return std::nullopt;
+}
+
 }  // namespace sv

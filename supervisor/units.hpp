@@ -34,4 +34,10 @@ int exit_code_of(int wait_status);
 // "0022" (octal, as in umask(1)). nullopt unless 0..0777.
 std::optional<unsigned> parse_umask(std::string_view text);
 
+// "10MiB", "512KiB", "1GiB", "1000000" (bytes), also KB/MB/GB (powers of 1000).
+std::optional<unsigned long long> parse_size(std::string_view text);
+
+// Syslog facility by name ("local0", "daemon", ...). nullopt for unknown names.
+std::optional<int> parse_facility(std::string_view text);
+
 }  // namespace sv

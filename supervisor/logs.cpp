@@ -1,0 +1,486 @@
+#include "logs.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "syslog.hpp"
+#include "uv_handles.hpp"
+
+namespace sv {
+
+namespace {
+
+constexpr size_t kConsoleLimit = 8 << 20;  // bytes waiting for a slow console reader
+constexpr size_t kReadChunk = 64 * 1024;
+
+void append_time(std::string& out, std::chrono::system_clock::time_point now) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    time_t seconds = static_cast<time_t>(ms / 1000);
+    struct tm tm {};
+    ::gmtime_r(&seconds, &tm);
+    char stamp[40];
+    size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(ms % 1000));
+    out += stamp;
+}
+
+// Length of the valid UTF-8 sequence at the start of `s`, or 0 if it is not one.
+size_t utf8_sequence(std::string_view s) {
+    auto c = static_cast<unsigned char>(s[0]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || len > s.size()) return 0;
+    for (size_t i = 1; i < len; ++i)
+        if ((static_cast<unsigned char>(s[i]) >> 6) != 0x2) return 0;
+    if (len == 2 && c < 0xC2) return 0;  // overlong
+    return len;
+}
+
+}  // namespace
+
+// ---- lines ------------------------------------------------------------------------------
+
+void LineSplitter::feed(const char* data, size_t size, const Emit& emit) {
+    std::string_view rest(data, size);
+    while (!rest.empty()) {
+        size_t newline = rest.find('\n');
+        size_t room = kMaxLine - partial_.size();
+        if (newline == std::string_view::npos || newline > room) {
+            if (rest.size() < room) {  // no end of line yet: keep it for the next read
+                partial_.append(rest);
+                return;
+            }
+            partial_.append(rest.substr(0, room));
+            rest.remove_prefix(room);
+            emit(partial_, continuing_);
+            partial_.clear();
+            continuing_ = true;
+            continue;
+        }
+        if (partial_.empty()) {
+            emit(rest.substr(0, newline), continuing_);  // the common case: no copy
+        } else {
+            partial_.append(rest.substr(0, newline));
+            emit(partial_, continuing_);
+            partial_.clear();
+        }
+        continuing_ = false;
+        rest.remove_prefix(newline + 1);
+    }
+}
+
+void LineSplitter::finish(const Emit& emit) {
+    if (!partial_.empty()) emit(partial_, continuing_);
+    partial_.clear();
+    continuing_ = false;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+    out += '"';
+    while (!text.empty()) {
+        auto c = static_cast<unsigned char>(text[0]);
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            out += static_cast<char>(c);
+            text.remove_prefix(1);
+            continue;
+        }
+        switch (c) {
+            case '"': out += "\\\""; text.remove_prefix(1); continue;
+            case '\\': out += "\\\\"; text.remove_prefix(1); continue;
+            case '\n': out += "\\n"; text.remove_prefix(1); continue;
+            case '\r': out += "\\r"; text.remove_prefix(1); continue;
+            case '\t': out += "\\t"; text.remove_prefix(1); continue;
+            default: break;
+        }
+        if (c < 0x20 || c == 0x7F) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+            text.remove_prefix(1);
+            continue;
+        }
+        size_t len = utf8_sequence(text);
+        if (len == 0) {
+            out += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not UTF-8
+            text.remove_prefix(1);
+        } else {
+            out.append(text.substr(0, len));
+            text.remove_prefix(len);
+        }
+    }
+    out += '"';
+}
+
+void format_line(std::string& out, LogFormat format, std::string_view service, Stream stream, std::string_view line,
+                 bool continued, std::chrono::system_clock::time_point now, std::string_view level) {
+    switch (format) {
+        case LogFormat::plain:
+            out.append(line);
+            break;
+        case LogFormat::prefix:
+            if (stream == Stream::supervisor) {
+                append_time(out, now);
+                out += " supervisor ";
+                out.append(level);
+                out += ": ";
+            } else {
+                out.append(service);
+                if (stream == Stream::err) out += ":err";
+                out += continued ? " + " : " | ";
+            }
+            out.append(line);
+            break;
+        case LogFormat::json:
+            out += "{\"time\":\"";
+            append_time(out, now);
+            out += "\",\"service\":";
+            append_json_string(out, service);
+            out += stream == Stream::out ? ",\"stream\":\"stdout\"" : stream == Stream::err ? ",\"stream\":\"stderr\"" : ",\"stream\":\"supervisor\"";
+            if (!level.empty()) {
+                out += ",\"level\":";
+                append_json_string(out, level);
+            }
+            out += ",\"line\":";
+            append_json_string(out, line);
+            if (continued) out += ",\"continued\":true";
+            out += '}';
+            break;
+    }
+    out += '\n';
+}
+
+// ---- the console --------------------------------------------------------------------------
+
+OutputQueue::~OutputQueue() { close(); }
+
+void OutputQueue::open(uv_loop_t* loop, int fd) {
+    // A file description of our own (reopening the pipe or terminal through /proc) can be made
+    // non-blocking without surprising a service that inherited PID 1's stdout.
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    struct stat st {};
+    int own = -1;
+    if (::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+        own = ::open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (own >= 0) {
+        fd_ = own;
+        own_fd_ = true;
+    } else {
+        fd_ = fd;  // a file, a socket, or no /proc: write as it is, and only when poll says so
+    }
+    poll_ = new_handle<uv_poll_t>(this);
+    if (uv_poll_init(loop, poll_, fd_) != 0) {
+        delete poll_;  // never initialised, so never closed: free it here
+        poll_ = nullptr;
+    }
+}
+
+bool OutputQueue::reserve(size_t size, const std::string& source) {
+    if (pending_.size() - offset_ + size <= limit_) return true;
+    ++drops_[source];
+    return false;
+}
+
+void OutputQueue::flush() {
+    if (fd_ < 0) return;
+    while (offset_ < pending_.size()) {
+        ssize_t n = ::write(fd_, pending_.data() + offset_, pending_.size() - offset_);
+        if (n > 0) {
+            offset_ += static_cast<size_t>(n);
+            if (!own_fd_) break;  // a blocking fd: one write per readiness
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {  // the reader is gone for good
+            pending_.clear();
+            offset_ = 0;
+            return;
+        }
+        break;
+    }
+    if (offset_ == pending_.size()) {
+        pending_.clear();
+        offset_ = 0;
+        if (poll_) uv_poll_stop(poll_);
+        if (!drops_.empty()) report_drops();
+        return;
+    }
+    if (offset_ > (1 << 20)) {  // keep the buffer from growing at the front
+        pending_.erase(0, offset_);
+        offset_ = 0;
+    }
+    if (poll_) uv_poll_start(poll_, UV_WRITABLE, [](uv_poll_t* h, int, int) { static_cast<OutputQueue*>(h->data)->flush(); });
+}
+
+void OutputQueue::report_drops() {
+    auto drops = std::move(drops_);
+    drops_.clear();
+    if (on_drops_reported)
+        for (auto& [source, count] : drops) on_drops_reported(source, count, what_);
+}
+
+void OutputQueue::close() {
+    if (fd_ < 0) return;
+    // The loop is over: give a slow reader a little time for the last lines, never forever.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (flush(); offset_ < pending_.size(); flush()) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        pollfd p{fd_, POLLOUT, 0};
+        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+    }
+    close_handle(poll_);
+    if (own_fd_) ::close(fd_);
+    fd_ = -1;
+}
+
+// ---- files ------------------------------------------------------------------------------
+
+FileSink::~FileSink() {
+    flush("");
+    if (fd_ >= 0) ::close(fd_);
+}
+
+bool FileSink::open_file() {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd_ < 0) return false;
+    struct stat st {};
+    size_ = ::fstat(fd_, &st) == 0 ? static_cast<unsigned long long>(st.st_size) : 0;
+    return true;
+}
+
+void FileSink::rotate() {
+    ::close(fd_);
+    fd_ = -1;
+    for (int i = max_files_ - 1; i >= 1; --i)
+        ::rename((path_ + "." + std::to_string(i)).c_str(), (path_ + "." + std::to_string(i + 1)).c_str());
+    ::rename(path_.c_str(), (path_ + ".1").c_str());
+}
+
+void FileSink::flush(const std::string& source) {
+    if (pending_.empty()) return;
+    if (fd_ < 0 && !open_file()) {
+        dropped_ += static_cast<unsigned long>(std::count(pending_.begin(), pending_.end(), '\n'));
+        last_error_ = std::strerror(errno);
+        pending_.clear();
+        return;
+    }
+    if (size_ > 0 && size_ + pending_.size() > max_size_) {
+        rotate();
+        if (!open_file()) return flush(source);
+    }
+    std::string_view rest = pending_;
+    while (!rest.empty()) {
+        ssize_t n = ::write(fd_, rest.data(), rest.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            // Disk full or the like: drop what did not fit, whole lines, and try again next time.
+            dropped_ += static_cast<unsigned long>(std::count(rest.begin(), rest.end(), '\n'));
+            last_error_ = std::strerror(n < 0 ? errno : ENOSPC);
+            if (size_t cut = pending_.size() - rest.size(); cut > 0 && pending_[cut - 1] != '\n')
+                (void)::write(fd_, "\n", 1);  // end the partial line so the next one starts clean
+            break;
+        }
+        size_ += static_cast<unsigned long long>(n);
+        rest.remove_prefix(static_cast<size_t>(n));
+    }
+    if (rest.empty() && dropped_ > 0) {
+        spdlog::warn("{}: {} line{} dropped while {} could not be written ({})", source, dropped_, dropped_ == 1 ? "" : "s", path_, last_error_);
+        dropped_ = 0;
+    }
+    pending_.clear();
+}
+
+// ---- one service ------------------------------------------------------------------------
+
+ServiceLog::ServiceLog(const ServiceSpec& spec, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog)
+    : name_(spec.name), spec_(spec.log), console_(console), syslog_(std::move(syslog)) {
+    if (spec_.stdout_mode == LogMode::file || spec_.stderr_mode == LogMode::file)
+        file_ = std::make_unique<FileSink>(spec_.file, spec_.max_size, spec_.max_files);
+}
+
+void ServiceLog::line(Stream stream, std::string_view text, bool continued) {
+    LogMode mode = stream == Stream::err ? spec_.stderr_mode : spec_.stdout_mode;
+    auto now = std::chrono::system_clock::now();
+    if (mode == LogMode::console) {
+        // name + marks + json overhead is well under 256 bytes; json escapes may grow the line 6x.
+        size_t worst = text.size() * (spec_.format == LogFormat::json ? 6 : 1) + name_.size() + 256;
+        if (console_.reserve(worst, name_)) format_line(console_.buffer(), spec_.format, name_, stream, text, continued, now);
+    } else if (mode == LogMode::file) {
+        format_line(file_->buffer(), spec_.format, name_, stream, text, continued, now);
+    }
+    if (syslog_) syslog_->send(spec_.facility, stream == Stream::err ? 3 : 6, name_, text);
+}
+
+void ServiceLog::flush() {
+    console_.flush();
+    if (file_) file_->flush(name_);
+}
+
+// ---- the pipes of running services -------------------------------------------------------
+
+class LogHub::Pipe {
+   public:
+    Pipe(LogHub& hub, std::shared_ptr<ServiceLog> log, Stream stream, int fd) : hub_(hub), log_(std::move(log)), stream_(stream) {
+        handle_ = new_handle<uv_pipe_t>(this);
+        uv_pipe_init(hub.loop_, handle_, 0);
+        uv_pipe_open(handle_, fd);
+        uv_read_start(reinterpret_cast<uv_stream_t*>(handle_), [](uv_handle_t*, size_t, uv_buf_t* buf) {
+            static char chunk[kReadChunk];
+            *buf = uv_buf_init(chunk, sizeof chunk);
+        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<Pipe*>(s->data)->on_read(n, buf); });
+    }
+    ~Pipe() { close_handle(handle_); }
+
+    // Every pipe ends with its last line flushed; called at EOF and at shutdown (after reading
+    // what the ended service left in the pipe).
+    void finish(bool drain = false) {
+        uv_os_fd_t fd;
+        static char chunk[kReadChunk];
+        ssize_t n;
+        while (drain && uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0 && (n = ::read(fd, chunk, sizeof chunk)) > 0)
+            splitter_.feed(chunk, static_cast<size_t>(n), [this](std::string_view line, bool continued) { log_->line(stream_, line, continued); });
+        splitter_.finish([this](std::string_view line, bool continued) { log_->line(stream_, line, continued); });
+        log_->flush();
+    }
+
+   private:
+    void on_read(ssize_t n, const uv_buf_t* buf) {
+        if (n < 0) {  // EOF (every writer closed it) or an error: this pipe is done
+            finish();
+            hub_.pipes_.erase(this);
+            delete this;
+            return;
+        }
+        splitter_.feed(buf->base, static_cast<size_t>(n), [this](std::string_view line, bool continued) { log_->line(stream_, line, continued); });
+        log_->flush();
+    }
+
+    LogHub& hub_;
+    std::shared_ptr<ServiceLog> log_;
+    Stream stream_;
+    LineSplitter splitter_;
+    uv_pipe_t* handle_ = nullptr;
+};
+
+// ---- the supervisor's own messages -------------------------------------------------------
+
+namespace {
+
+class QueueSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+   public:
+    QueueSink(OutputQueue& queue, LogFormat format) : queue_(queue), format_(format) {}
+
+   protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        std::string_view text(msg.payload.data(), msg.payload.size());
+        auto level = spdlog::level::to_string_view(msg.level);
+        if (!queue_.reserve(text.size() * 6 + 256, "supervisor")) return;
+        format_line(queue_.buffer(), format_, "supervisor", Stream::supervisor, text, false, msg.time,
+                    std::string_view(level.data(), level.size()));
+        queue_.flush();
+    }
+    void flush_() override { queue_.flush(); }
+
+   private:
+    OutputQueue& queue_;
+    LogFormat format_;
+};
+
+}  // namespace
+
+LogHub::LogHub() = default;
+
+LogHub::~LogHub() { close(); }
+
+void LogHub::open(uv_loop_t* loop, LogFormat own_format, Resolver resolver) {
+    loop_ = loop;
+    resolver_ = std::move(resolver);
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) hostname_ = host;
+    stdout_ = std::make_unique<OutputQueue>("the console (stdout)", kConsoleLimit);
+    stdout_->open(loop, STDOUT_FILENO);
+    OutputQueue* own = stdout_.get();
+    struct stat out {}, err {};
+    bool same = ::fstat(STDOUT_FILENO, &out) == 0 && ::fstat(STDERR_FILENO, &err) == 0 && out.st_dev == err.st_dev && out.st_ino == err.st_ino;
+    if (!same) {
+        stderr_ = std::make_unique<OutputQueue>("the console (stderr)", kConsoleLimit);
+        stderr_->open(loop, STDERR_FILENO);
+        own = stderr_.get();
+    }
+    auto report = [](const std::string& source, unsigned long count, const std::string& what) {
+        spdlog::warn("{}: {} line{} dropped while {} was not keeping up", source, count, count == 1 ? "" : "s", what);
+    };
+    stdout_->on_drops_reported = report;
+    if (stderr_) stderr_->on_drops_reported = report;
+    auto logger = std::make_shared<spdlog::logger>("supervisor", std::make_shared<QueueSink>(*own, own_format));
+    logger->set_level(spdlog::default_logger()->level());
+    spdlog::set_default_logger(logger);
+}
+
+void LogHub::close() {
+    for (Pipe* pipe : std::set<Pipe*>(pipes_)) {
+        pipe->finish(true);
+        delete pipe;
+    }
+    pipes_.clear();
+    if (!stdout_) return;
+    // From here on the supervisor's last words go straight to stderr, blocking: the loop is over.
+    auto logger = spdlog::default_logger();
+    logger->sinks().clear();
+    stdout_->close();
+    if (stderr_) stderr_->close();
+}
+
+std::shared_ptr<ServiceLog> LogHub::service_log(const ServiceSpec& spec) {
+    std::shared_ptr<SyslogDestination> syslog;
+    if (!spec.log.syslog.empty()) {
+        auto& slot = syslogs_[spec.log.syslog];
+        syslog = slot.lock();
+        if (!syslog) {
+            syslog = std::make_shared<SyslogDestination>(loop_, spec.log.syslog, hostname_, resolver_);
+            slot = syslog;
+        }
+    }
+    return std::make_shared<ServiceLog>(spec, *stdout_, std::move(syslog));
+}
+
+bool LogHub::prepare(LaunchPlan& plan, const std::shared_ptr<ServiceLog>& log, std::string& error) {
+    const LogSpec& spec = log->spec();
+    for (Stream stream : {Stream::out, Stream::err}) {
+        LogMode mode = stream == Stream::out ? spec.stdout_mode : spec.stderr_mode;
+        int& target = stream == Stream::out ? plan.stdout_fd : plan.stderr_fd;
+        target = -1;
+        if (mode == LogMode::inherit) continue;
+        if (mode == LogMode::null && spec.syslog.empty()) {
+            target = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+            if (target < 0) return error = std::string("cannot open /dev/null: ") + std::strerror(errno), false;
+            continue;
+        }
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) < 0) {
+            error = std::string("cannot make a pipe for its output: ") + std::strerror(errno);
+            after_fork(plan);
+            return false;
+        }
+        target = fds[1];
+        pipes_.insert(new Pipe(*this, log, stream, fds[0]));
+    }
+    return true;
+}
+
+void LogHub::after_fork(LaunchPlan& plan) {
+    for (int* fd : {&plan.stdout_fd, &plan.stderr_fd}) {
+        if (*fd >= 0) ::close(*fd);
+        *fd = -1;
+    }
+}
+
+}  // namespace sv

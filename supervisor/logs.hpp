@@ -1,0 +1,157 @@
+// Logs: where a line of a service's output goes.
+//
+//   service stdout/stderr ──pipe──> LogPipe (LineSplitter) ──> ServiceLog ──┬─> console (OutputQueue, PID 1's stdout)
+//                                                                          ├─> FileSink (rotated by size)
+//                                                                          └─> SyslogDestination (syslog.hpp)
+//
+// Nothing here ever blocks the loop: the console and syslog have bounded queues, and a line
+// that does not fit is dropped and counted; the count is logged once the destination drains.
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "model.hpp"
+#include "process.hpp"
+
+namespace sv {
+
+class SyslogDestination;
+
+// Longer lines are cut into pieces of this size; every piece after the first is marked.
+constexpr size_t kMaxLine = 16384;
+
+enum class Stream { out, err, supervisor };
+
+// Splits a byte stream into lines without ever losing a byte: a line longer than kMaxLine
+// comes out in pieces (continued = true for every piece after the first), and finish()
+// flushes a last line that had no newline.
+class LineSplitter {
+   public:
+    using Emit = std::function<void(std::string_view line, bool continued)>;
+    void feed(const char* data, size_t size, const Emit& emit);
+    void finish(const Emit& emit);
+
+   private:
+    std::string partial_;
+    bool continuing_ = false;
+};
+
+// Appends one line in `format` to `out`, with its newline:
+//   prefix: "web | line"   (stderr: "web:err | line"; a continued piece: "web + line")
+//   plain:  "line"
+//   json:   {"time":"...","service":"web","stream":"stdout","line":"..."} (+ "continued":true)
+// The supervisor's own messages use stream `supervisor` and carry their level.
+void format_line(std::string& out, LogFormat format, std::string_view service, Stream stream, std::string_view line,
+                 bool continued, std::chrono::system_clock::time_point now, std::string_view level = {});
+
+// Appends `text` as a JSON string literal. Bytes that are not UTF-8 become U+FFFD.
+void append_json_string(std::string& out, std::string_view text);
+
+// A bounded, non-blocking writer to one file descriptor (PID 1's stdout or stderr).
+class OutputQueue {
+   public:
+    OutputQueue(std::string what, size_t limit) : what_(std::move(what)), limit_(limit) {}
+    ~OutputQueue();
+    // Writes go to `fd` through a file description of our own where possible, so that
+    // making it non-blocking does not change it for services that inherit the same fd.
+    void open(uv_loop_t* loop, int fd);
+    // Reserves room for one line of `size` bytes; false (and a drop counted against `source`)
+    // when the queue is full.
+    bool reserve(size_t size, const std::string& source);
+    std::string& buffer() { return pending_; }
+    void flush();  // writes what it can now; the rest when the fd is writable
+    void close();  // one last try, then gives up the fd
+    // Called with (source, count, destination) when dropped lines are behind us.
+    std::function<void(const std::string&, unsigned long, const std::string&)> on_drops_reported;
+
+   private:
+    void report_drops();
+    std::string what_;
+    size_t limit_;
+    int fd_ = -1;
+    bool own_fd_ = false;
+    std::string pending_;
+    size_t offset_ = 0;
+    uv_poll_t* poll_ = nullptr;
+    std::map<std::string, unsigned long> drops_;
+};
+
+// A file log with size-based rotation (file, file.1 ... file.N). A write that fails (disk
+// full) drops the lines, counts them, and the next write tries again.
+class FileSink {
+   public:
+    FileSink(std::string path, unsigned long long max_size, int max_files)
+        : path_(std::move(path)), max_size_(max_size), max_files_(max_files) {}
+    ~FileSink();
+    std::string& buffer() { return pending_; }
+    void flush(const std::string& source);
+
+   private:
+    bool open_file();
+    void rotate();
+    std::string path_;
+    unsigned long long max_size_;
+    int max_files_;
+    int fd_ = -1;
+    unsigned long long size_ = 0;
+    std::string pending_;
+    unsigned long dropped_ = 0;
+    std::string last_error_;
+};
+
+// Where one service's lines go, made from its [log] section. Shared by the pipes of every
+// run of the service until a reload replaces the spec.
+class ServiceLog {
+   public:
+    ServiceLog(const ServiceSpec& spec, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog);
+    void line(Stream stream, std::string_view text, bool continued);
+    void flush();  // after a batch of lines
+    const LogSpec& spec() const { return spec_; }
+    const std::string& name() const { return name_; }
+
+   private:
+    std::string name_;
+    LogSpec spec_;
+    OutputQueue& console_;
+    std::unique_ptr<FileSink> file_;
+    std::shared_ptr<SyslogDestination> syslog_;
+};
+
+// The logging side of the supervisor: the console queues, the syslog destinations, the
+// pipes of every running service, and the supervisor's own messages (through spdlog).
+class LogHub {
+   public:
+    using Resolver = std::function<void(const std::string& host, std::function<void(const std::string& address)>)>;
+    LogHub();
+    ~LogHub();
+    // Takes over PID 1's stdout/stderr and routes spdlog's messages through `own_format`.
+    void open(uv_loop_t* loop, LogFormat own_format, Resolver resolver);
+    void close();
+
+    std::shared_ptr<ServiceLog> service_log(const ServiceSpec& spec);
+    // Sets the plan's stdout/stderr per the service's [log]: a pipe read by the loop, /dev/null,
+    // or (inherit) nothing. Returns false with `error` when it cannot.
+    bool prepare(LaunchPlan& plan, const std::shared_ptr<ServiceLog>& log, std::string& error);
+    // After fork: closes the parent's copies of the child's ends.
+    void after_fork(LaunchPlan& plan);
+
+   private:
+    class Pipe;
+    uv_loop_t* loop_ = nullptr;
+    std::unique_ptr<OutputQueue> stdout_;
+    std::unique_ptr<OutputQueue> stderr_;  // null when stderr is the same file as stdout
+    std::map<std::string, std::weak_ptr<SyslogDestination>> syslogs_;
+    std::set<Pipe*> pipes_;
+    Resolver resolver_;
+    std::string hostname_;
+};
+
+}  // namespace sv
