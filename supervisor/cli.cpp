@@ -13,9 +13,11 @@ const char* usage_text() {
       status becomes ours).
   supervisor check [--config-dir DIR]
       Validate the service files and exit: 0 if all are valid, 78 otherwise.
-  supervisor status [--json] [NAME...]
-      A table of the services: state, pid, uptime, restarts, last exit, and why anything
-      is not running. --json: the same as a JSON array.
+  supervisor status [--json] [--wait-ready [TIMEOUT]] [NAME...]
+      A table of the services: state, readiness, health, pid, uptime, restarts, last exit,
+      and why anything is not running. --json: the same as a JSON array. --wait-ready:
+      first wait (up to TIMEOUT, default 60s) until every enabled service is ready; exit 1
+      if one failed or the time ran out (for a Docker HEALTHCHECK).
   supervisor start|stop|restart NAME...
       Start, stop or restart services and wait until they got there (or failed).
   supervisor signal NAME SIGNAL
@@ -60,6 +62,12 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
                 if ((args[i] == "--socket" || args[i] == "--timeout") && i + 1 >= args.size())
                     return cl.error = args[i] + " needs a value", cl;
                 if (args[i] == "--socket") cl.options.socket_path = args[++i];
+                else if (args[i] == "--wait-ready") {
+                    // An optional TIMEOUT right after it: how long to wait.
+                    cl.request.push_back(args[i]);
+                    if (i + 1 < args.size())
+                        if (auto d = parse_duration(args[i + 1])) cl.timeout_seconds = static_cast<double>(d->count()) / 1000.0, ++i;
+                }
                 else if (args[i] == "--timeout") {
                     auto d = parse_duration(args[++i]);
                     if (!d) return cl.error = "--timeout: \"" + args[i] + "\" is not a duration (such as 30s)", cl;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -324,6 +325,87 @@ void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::
     if (wants_file && log.file.empty()) r.error(node.source(), "`log.file` is needed when stdout or stderr is \"file\"");
 }
 
+// The probe keys shared by [ready] and [health]; returns true if `key` was one of them.
+std::vector<std::pair<std::string, Reader::Handler>> probe_keys(Reader& r, Probe& probe) {
+    return {
+        {"tcp", [&r, &probe](const std::string& k, const toml::node& n) {
+             r.string(probe.tcp, true)(k, n);
+             if (!probe.tcp.empty() && !parse_endpoint(probe.tcp))
+                 r.error(n.source(), "`" + k + "`: \"" + probe.tcp + "\" is not IP:PORT (a numeric address or localhost, such as \"127.0.0.1:3000\")");
+         }},
+        {"http", [&r, &probe](const std::string& k, const toml::node& n) {
+             r.string(probe.http, true)(k, n);
+             if (!probe.http.empty() && !parse_http_url(probe.http))
+                 r.error(n.source(), "`" + k + "`: \"" + probe.http + "\" is not an http:// URL with a numeric address or localhost, such as \"http://127.0.0.1:3000/health\"");
+         }},
+        {"command", [&r, &probe](const std::string& k, const toml::node& n) {
+             read_string_list(r, probe.command, k, n);
+             if (n.is_array() && (probe.command.empty() || probe.command[0].empty())) r.error(n.source(), "`" + k + "` must name a program");
+         }},
+    };
+}
+
+void check_one_probe(Reader& r, const Probe& probe, const std::string& section, const toml::node& node, bool notify) {
+    int kinds = !probe.tcp.empty() + !probe.http.empty() + !probe.command.empty() + notify;
+    if (kinds > 1) r.error(node.source(), "[" + section + "] takes one check: " + (notify ? "notify, " : "") + "tcp, http or command");
+}
+
+void read_ready(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
+    if (!node.is_table()) return r.wrong_type(key, node, "a table ([ready])");
+    ReadySpec& ready = spec.ready;
+    auto keys = probe_keys(r, ready.probe);
+    keys.push_back({"notify", r.boolean(ready.notify)});
+    keys.push_back({"interval", r.duration(ready.interval)});
+    keys.push_back({"timeout", r.duration(ready.timeout)});
+    r.walk(*node.as_table(), "ready.", keys);
+    check_one_probe(r, ready.probe, "ready", node, ready.notify);
+}
+
+void read_health(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
+    if (!node.is_table()) return r.wrong_type(key, node, "a table ([health])");
+    HealthSpec& health = spec.health;
+    auto keys = probe_keys(r, health.probe);
+    keys.push_back({"interval", r.duration(health.interval)});
+    keys.push_back({"timeout", r.duration(health.timeout)});
+    keys.push_back({"retries", r.integer(health.retries, 1, 1000)});
+    r.walk(*node.as_table(), "health.", keys);
+    check_one_probe(r, health.probe, "health", node, false);
+    if (!health.probe.any()) r.error(node.source(), "[health] needs a check: tcp, http or command");
+}
+
+// Across files: every `after` names a service of the directory, and there is no cycle.
+void check_dependencies(LoadResult& result) {
+    std::map<std::string, const ServiceSpec*> by_name;
+    for (auto& spec : result.services) by_name[spec.name] = &spec;
+    for (auto& spec : result.services)
+        for (auto& dep : spec.after) {
+            if (dep == spec.name) result.errors.push_back({spec.file, 0, 0, "`after` names the service itself"});
+            else if (!by_name.count(dep)) result.errors.push_back({spec.file, 0, 0, "`after`: unknown service \"" + dep + "\" (no " + dep + ".toml)"});
+        }
+    // Depth-first search; a service met again while on the path closes a cycle.
+    std::map<std::string, int> mark;  // 0 new, 1 on the path, 2 done
+    std::vector<std::string> path;
+    std::function<void(const ServiceSpec&)> visit = [&](const ServiceSpec& spec) {
+        mark[spec.name] = 1;
+        path.push_back(spec.name);
+        for (auto& dep : spec.after) {
+            auto found = by_name.find(dep);
+            if (found == by_name.end() || dep == spec.name) continue;
+            if (mark[dep] == 1) {
+                std::string cycle;
+                for (auto it = std::find(path.begin(), path.end(), dep); it != path.end(); ++it) cycle += *it + " -> ";
+                result.errors.push_back({spec.file, 0, 0, "dependency cycle: " + cycle + dep});
+            } else if (mark[dep] == 0) {
+                visit(*found->second);
+            }
+        }
+        path.pop_back();
+        mark[spec.name] = 2;
+    };
+    for (auto& spec : result.services)
+        if (mark[spec.name] == 0) visit(spec);
+}
+
 }  // namespace
 
 ServiceSpec parse_service(std::string_view text, const std::string& path, const std::string& name,
@@ -375,7 +457,32 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
         {"stop", [&](const std::string& k, const toml::node& n) { read_stop(r, spec, k, n); }},
         {"reload", [&](const std::string& k, const toml::node& n) { read_reload(r, spec, k, n); }},
         {"log", [&](const std::string& k, const toml::node& n) { read_log(r, spec, k, n); }},
+        {"type", [&](const std::string& k, const toml::node& n) {
+             if (!n.is_string()) return r.wrong_type(k, n, "\"longrun\" or \"oneshot\"");
+             const std::string& v = n.as_string()->get();
+             if (v == "longrun") spec.type = ServiceType::longrun;
+             else if (v == "oneshot") spec.type = ServiceType::oneshot;
+             else r.error(n.source(), "`type`: \"" + v + "\" is not a type (longrun or oneshot)");
+         }},
+        {"after", [&](const std::string& k, const toml::node& n) {
+             read_string_list(r, spec.after, k, n);
+             for (auto& dep : spec.after)
+                 if (!valid_service_name(dep)) r.error(n.source(), "`after`: \"" + dep + "\" is not a service name");
+         }},
+        {"start_timeout", r.duration(spec.start_timeout)},
+        {"ready", [&](const std::string& k, const toml::node& n) { read_ready(r, spec, k, n); }},
+        {"health", [&](const std::string& k, const toml::node& n) { read_health(r, spec, k, n); }},
     });
+    if (spec.type == ServiceType::oneshot) {
+        auto* restart = root.get("restart");
+        bool policy_set = restart && restart->is_table() && restart->as_table()->contains("policy");
+        if (!policy_set) spec.restart.policy = RestartPolicy::never;  // a oneshot runs once unless told otherwise
+        else if (spec.restart.policy == RestartPolicy::always)
+            r.error(restart->as_table()->get("policy")->source(),
+                    "a oneshot cannot have `restart.policy = \"always\"` (it would run again and again); use on-failure or never");
+        if (spec.ready.notify || spec.ready.probe.any()) errors.push_back({path, 0, 0, "a oneshot is ready when it exits successfully: [ready] does not apply"});
+        if (spec.health.probe.any()) errors.push_back({path, 0, 0, "a oneshot has no [health] check (it is not meant to keep running)"});
+    }
     if (!has_command) errors.push_back({path, 0, 0, "`command` is required: command = [\"program\", \"arg\", ...]"});
     // Tables iterate in key order; a person reads a file top to bottom.
     std::stable_sort(errors.begin() + static_cast<long>(first_error), errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
@@ -384,13 +491,14 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
     return spec;
 }
 
-LoadResult load_directory(const std::string& dir, bool missing_ok) {
-    LoadResult result;
+namespace {
+
+void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
         if (!missing_ok)
             result.errors.push_back({dir, 0, 0, fs::exists(dir, ec) ? "not a directory" : "no such directory"});
-        return result;
+        return;
     }
     std::vector<fs::path> files;
     for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
@@ -401,7 +509,7 @@ LoadResult load_directory(const std::string& dir, bool missing_ok) {
     }
     if (ec) {
         result.errors.push_back({dir, 0, 0, "cannot read directory: " + ec.message()});
-        return result;
+        return;
     }
     std::sort(files.begin(), files.end());
     for (const fs::path& p : files) {
@@ -419,6 +527,15 @@ LoadResult load_directory(const std::string& dir, bool missing_ok) {
         text << in.rdbuf();
         result.services.push_back(parse_service(text.str(), p.string(), name, result.errors));
     }
+    return;
+}
+
+}  // namespace
+
+LoadResult load_directory(const std::string& dir, bool missing_ok) {
+    LoadResult result;
+    load_files(dir, missing_ok, result);
+    if (result.ok()) check_dependencies(result);
     return result;
 }
 

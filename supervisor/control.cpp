@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -162,6 +163,7 @@ bool parse_request(std::string_view line, Request& request, std::string& error) 
         std::vector<std::string> rest;
         for (auto& a : args) {
             if (a == "--json") request.json = true;
+            else if (a == "--wait-ready") request.wait_ready = true;
             else rest.push_back(a);
         }
         args = rest;
@@ -254,8 +256,16 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
         return 3;
     }
     std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+    // Waiting for readiness includes waiting for the supervisor to come up (a HEALTHCHECK or a
+    // script may ask right after the container started).
+    bool wait_for_socket = std::find(words.begin(), words.end(), "--wait-ready") != words.end();
+    while (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
         int e = errno;
+        if (wait_for_socket && (e == ENOENT || e == ECONNREFUSED) && std::chrono::steady_clock::now() < deadline) {
+            ::poll(nullptr, 0, 50);
+            continue;
+        }
         std::fprintf(stderr, "supervisor: cannot reach the supervisor at %s: %s%s\n", path.c_str(), std::strerror(e),
                      e == ENOENT || e == ECONNREFUSED ? " (is it running? the socket is set by --socket or SUPERVISOR_SOCKET)"
                      : e == EACCES                    ? " (only root or the supervisor's own user may use it)"
@@ -270,7 +280,6 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
         return 3;
     }
     std::string answer;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
     char buf[4096];
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();

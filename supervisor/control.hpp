@@ -4,7 +4,7 @@
 // parses, checks the peer and carries bytes.
 //
 // Wire format. Request: one line of space-separated words, at most kMaxRequest bytes:
-//   status [--json] [NAME...] | start NAME... | stop NAME... | restart NAME...
+//   status [--json] [--wait-ready] [NAME...] | start NAME... | stop NAME... | restart NAME...
 //   signal NAME SIGNAL | reload [NAME] | shutdown
 // Response: a first line "OK" or "ERR", then text for a person (or JSON); then the server
 // closes the connection.
@@ -24,6 +24,7 @@ constexpr size_t kMaxRequest = 4096;
 struct Request {
     enum Verb { status, start, stop, restart, signal, reload, shutdown } verb = status;
     bool json = false;
+    bool wait_ready = false;  // status --wait-ready: answer once every enabled service is ready
     std::vector<std::string> names;
     int signal_number = 0;  // for `signal`
 };

@@ -39,6 +39,34 @@ struct ReloadSpec {
     bool operator==(const ReloadSpec&) const = default;
 };
 
+enum class ServiceType { longrun, oneshot };
+
+// One way to check a service: a TCP connect, an HTTP answer (2xx/3xx), or a command exiting 0.
+// At most one of tcp, http, command is set.
+struct Probe {
+    std::string tcp;                   // "127.0.0.1:3000"
+    std::string http;                  // "http://127.0.0.1:3000/health"
+    std::vector<std::string> command;  // ["pg_isready"]
+    bool any() const { return !tcp.empty() || !http.empty() || !command.empty(); }
+    bool operator==(const Probe&) const = default;
+};
+
+struct ReadySpec {
+    bool notify = false;  // sd_notify: READY=1 on $NOTIFY_SOCKET
+    Probe probe;
+    Duration interval{1000};
+    Duration timeout{5000};  // one attempt
+    bool operator==(const ReadySpec&) const = default;
+};
+
+struct HealthSpec {
+    Probe probe;
+    Duration interval{10'000};
+    Duration timeout{2000};
+    int retries = 3;  // consecutive failures, then a restart
+    bool operator==(const HealthSpec&) const = default;
+};
+
 enum class LogMode { console, inherit, null, file };
 enum class LogFormat { prefix, plain, json };
 
@@ -69,6 +97,11 @@ struct ServiceSpec {
     bool critical = false;
     bool enabled = true;
     std::vector<int> forward_signals;
+    ServiceType type = ServiceType::longrun;
+    std::vector<std::string> after;  // start once these are ready; stop before them
+    Duration start_timeout{90'000};  // not ready (oneshot: not done) by then: a failed start; 0 = no limit
+    ReadySpec ready;
+    HealthSpec health;
 
     RestartSpec restart;
     StopSpec stop;

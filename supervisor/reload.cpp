@@ -75,7 +75,7 @@ void Supervisor::reload_directory() {
         if (found == services_.end()) {
             added.push_back(spec.name);
             Slot& slot = add(std::move(spec));
-            if (slot.service.spec().enabled) apply(slot, slot.service.start(now));
+            if (slot.service.spec().enabled) request_start(slot);
             continue;
         }
         Slot& slot = *found->second;
@@ -98,6 +98,7 @@ void Supervisor::reload_directory() {
         removed.push_back(name);
         Slot& slot = *services_.at(name);
         slot.removing = true;
+        slot.waiting = false;
         slot.next_spec.reset();
         apply(slot, slot.service.stop(now));
     }

@@ -45,18 +45,27 @@ std::string pad(std::string text, size_t width) {
     return text;
 }
 
+}  // namespace
+
 // How a waiting request stands for one service: nullopt while it must still wait.
-std::optional<std::pair<bool, std::string>> outcome_for(Request::Verb verb, const Service& s, pid_t before) {
+std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Request::Verb verb, const Slot& slot, pid_t before) const {
+    const Service& s = slot.service;
     const std::string& name = s.spec().name;
     std::string pid = " (pid " + std::to_string(s.pid()) + ")";
     switch (verb) {
         case Request::stop:
             if (s.down()) return std::pair{true, name + ": stopped"};
             return std::nullopt;
+        case Request::status:  // --wait-ready
+            if (!s.spec().enabled || s.ready() || slot.removing) return std::pair{true, ""};
+            if (s.state() == State::failed) return std::pair{false, name + ": failed (" + s.reason() + ")"};
+            if (s.state() == State::exited) return std::pair{true, ""};  // a longrun that finished as its policy allows
+            return std::nullopt;
         case Request::start:
         case Request::restart:
+            if (slot.waiting) return std::nullopt;
             if (s.state() == State::running && (verb == Request::start || s.pid() != before))
-                return std::pair{true, name + ": running" + pid};
+                return s.ready() ? std::optional{std::pair{true, name + ": running" + pid}} : std::nullopt;
             if (s.state() == State::exited) return std::pair{true, name + ": ran and " + s.reason()};
             if (s.state() == State::failed || s.state() == State::backoff || s.state() == State::stopped)
                 return std::pair{false, name + ": did not start: " + std::string(to_string(s.state())) +
@@ -66,8 +75,6 @@ std::optional<std::pair<bool, std::string>> outcome_for(Request::Verb verb, cons
             return std::pair{true, name};
     }
 }
-
-}  // namespace
 
 void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply) {
     std::vector<Slot*> slots;
@@ -90,7 +97,13 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
     auto now = Clock::now();
     switch (request.verb) {
         case Request::status:
-            return reply->send(true, status_text(slots, request.json));
+            if (!request.wait_ready) return reply->send(true, status_text(slots, request.json));
+            {
+                Waiter waiter{Request::status, {}, reply, request.json};
+                for (Slot* slot : slots) waiter.targets.emplace_back(slot->service.spec().name, slot->service.pid());
+                waiters_.push_back(std::move(waiter));
+                return;
+            }
         case Request::shutdown:
             reply->send(true, "shutting down");
             return begin_shutdown(exit_status::ok, "requested through the control socket");
@@ -115,8 +128,12 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
         Service& s = slot->service;
         waiter.targets.emplace_back(s.spec().name, s.pid());
         spdlog::info("{}: {} requested", s.spec().name, request.verb == Request::start ? "start" : request.verb == Request::stop ? "stop" : "restart");
-        if (request.verb != Request::start) apply(*slot, s.stop(now));
-        if (request.verb != Request::stop) apply(*slot, s.start(now));
+        if (request.verb != Request::start) {
+            slot->waiting = false;
+            apply(*slot, s.stop(now));
+        }
+        if (request.verb == Request::restart) apply(*slot, s.start(now));
+        if (request.verb == Request::start) request_start(*slot);
     }
     waiters_.push_back(std::move(waiter));
 }
@@ -129,17 +146,22 @@ void Supervisor::check_waiters() {
         for (auto& [name, before] : w.targets) {
             auto found = services_.find(name);
             std::optional<std::pair<bool, std::string>> result =
-                found == services_.end() ? std::pair{false, name + ": removed"} : outcome_for(w.verb, found->second->service, before);
+                found == services_.end() ? std::pair{false, name + ": removed"} : outcome_for(w.verb, *found->second, before);
             if (!result) {
                 all_done = false;
                 break;
             }
             all_ok = all_ok && result->first;
-            text += result->second + "\n";
+            if (!result->second.empty()) text += result->second + "\n";
         }
         if (w.reply->done()) {
             it = waiters_.erase(it);  // the client went away
         } else if (all_done) {
+            if (w.verb == Request::status && all_ok) {  // --wait-ready: then the status itself
+                std::vector<Slot*> slots;
+                for (auto& [name, before] : w.targets) slots.push_back(services_.at(name).get());
+                text = status_text(slots, w.json);
+            }
             w.reply->send(all_ok, text);
             it = waiters_.erase(it);
         } else {
@@ -152,7 +174,7 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
     auto now = Clock::now();
     std::string out;
     if (json) out += "[";
-    else out += "NAME                 STATE     PID      UPTIME    RESTARTS  LAST EXIT  REASON\n";
+    else out += "NAME                 STATE     READY  HEALTH   PID      UPTIME    RESTARTS  LAST EXIT  REASON\n";
     bool first = true;
     for (const Slot* slot : slots) {
         const Service& s = slot->service;
@@ -166,6 +188,19 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
             reason += "; restarting in " + format_duration(Duration{static_cast<long>(due)});
         }
         if (up || s.state() == State::starting) reason.clear();
+        if (slot->waiting) {
+            std::string missing;
+            dependencies_ready(*slot, &missing);
+            reason = "waiting for " + missing + " to be ready";
+        }
+        if (up && !s.ready() && !slot->check_message.empty()) reason = "not ready: " + slot->check_message;
+        if (!slot->notify_status.empty()) reason += std::string(reason.empty() ? "" : "; ") + slot->notify_status;
+        std::string health = !spec.health.probe.any() ? "-"
+                             : !slot->health_checked  ? "unknown"
+                             : slot->health_failures == 0
+                                 ? "ok"
+                                 : "failing " + std::to_string(slot->health_failures) + "/" + std::to_string(spec.health.retries);
+        if (slot->health_failures > 0 && up) reason += std::string(reason.empty() ? "" : "; ") + "health: " + slot->check_message;
         if (slot->next_spec) reason += std::string(reason.empty() ? "" : "; ") + "changed: restarting with the new file";
         if (slot->removing) reason += std::string(reason.empty() ? "" : "; ") + "removed: stopping";
         if (json) {
@@ -176,12 +211,18 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
                    ", \"restarts\": " + std::to_string(s.restarts()) +
                    ", \"last_exit_code\": " + (s.last_status() ? std::to_string(exit_code_of(*s.last_status())) : "null") +
                    ", \"last_exit\": " + (s.last_status() ? json_string(describe_status(*s.last_status())) : "null") +
+                   ", \"ready\": " + (s.ready() ? "true" : "false") +
+                   ", \"health\": " + json_string(health) +
+                   ", \"health_failures\": " + std::to_string(slot->health_failures) +
+                   ", \"last_check\": " + json_string(slot->check_message) +
+                   ", \"type\": " + json_string(spec.type == ServiceType::oneshot ? "oneshot" : "longrun") +
                    ", \"reason\": " + json_string(reason) +
                    ", \"description\": " + json_string(spec.description) +
                    ", \"critical\": " + (spec.critical ? "true" : "false") +
                    ", \"enabled\": " + (spec.enabled ? "true" : "false") + "}";
         } else {
-            out += pad(spec.name, 20) + " " + pad(to_string(s.state()), 9) + " " +
+            out += pad(spec.name, 20) + " " + pad(to_string(s.state()), 9) + " " + pad(s.ready() ? "yes" : "no", 6) + " " +
+                   pad(health, 8) + " " +
                    pad(s.has_process() ? std::to_string(s.pid()) : "-", 8) + " " +
                    pad(up ? format_duration(Duration{uptime.count() / 1000 * 1000}) : "-", 9) + " " +
                    pad(std::to_string(s.restarts()), 9) + " " +

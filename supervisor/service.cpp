@@ -33,6 +33,35 @@ bool Service::is_success(const Outcome& outcome) const {
     return std::find(codes.begin(), codes.end(), WEXITSTATUS(outcome.wait_status)) != codes.end();
 }
 
+bool Service::waits_for_readiness() const {
+    return spec_.type == ServiceType::oneshot || spec_.ready.notify || spec_.ready.probe.any();
+}
+
+bool Service::ready() const {
+    if (spec_.type == ServiceType::oneshot) return state_ == State::exited;
+    return state_ == State::running && ready_;
+}
+
+Actions Service::spawn_actions() {
+    ready_ = false;
+    if (waits_for_readiness() && spec_.start_timeout.count() > 0) return {{Action::spawn}, {Action::arm_timer, 0, spec_.start_timeout}};
+    return {{Action::spawn}};
+}
+
+Actions Service::became_ready(TimePoint) {
+    if (state_ != State::running || ready_) return {};
+    ready_ = true;
+    return {{Action::cancel_timer}};
+}
+
+Actions Service::fail(const std::string& reason, TimePoint now) {
+    if (state_ != State::starting && state_ != State::running) return {};
+    Actions actions = stop(now);
+    failing_ = true;
+    reason_ = reason;
+    return actions;
+}
+
 Actions Service::start(TimePoint now) {
     switch (state_) {
         case State::starting:
@@ -52,11 +81,14 @@ Actions Service::start(TimePoint now) {
     reason_.clear();
     enter(State::starting, now);
     started_at_ = now;
-    return {{Action::cancel_timer}, {Action::spawn}};
+    Actions actions{{Action::cancel_timer}};
+    for (auto& a : spawn_actions()) actions.push_back(a);
+    return actions;
 }
 
 Actions Service::stop(TimePoint now) {
     restart_when_down_ = false;
+    failing_ = false;
     switch (state_) {
         case State::starting:
         case State::running:
@@ -86,7 +118,9 @@ void Service::spawned(pid_t pid, TimePoint now) {
 }
 
 void Service::exec_succeeded(TimePoint now) {
-    if (state_ == State::starting) enter(State::running, now);
+    if (state_ != State::starting) return;
+    enter(State::running, now);
+    ready_ = !waits_for_readiness();
 }
 
 Actions Service::ended(const Outcome& outcome, TimePoint now) {
@@ -94,7 +128,10 @@ Actions Service::ended(const Outcome& outcome, TimePoint now) {
     last_status_ = outcome.start_failed ? (127 << 8) : outcome.wait_status;
     Actions actions;
 
-    if (state_ == State::stopping) {
+    bool failing = failing_;
+    failing_ = false;
+    ready_ = false;
+    if (state_ == State::stopping && !failing) {
         // What is left of its process group already had the stop signal: finish it.
         actions = {{Action::cancel_timer}, {Action::signal_group, SIGKILL}};
         enter(State::stopped, now);
@@ -105,7 +142,10 @@ Actions Service::ended(const Outcome& outcome, TimePoint now) {
         }
         return actions;
     }
-    if (!outcome.start_failed) {
+    if (failing) {
+        // It was stopped because it failed a check; what is left of its group had the stop signal.
+        actions = {{Action::cancel_timer}, {Action::signal_group, SIGKILL}};
+    } else if (!outcome.start_failed) {
         // Children it left in its group would hold its ports and files against the next run.
         actions.push_back({Action::signal_group, SIGTERM});
         actions.push_back({Action::signal_group, SIGCONT});
@@ -116,9 +156,9 @@ Actions Service::ended(const Outcome& outcome, TimePoint now) {
         failures_ = 0;
         delay_ = rs.delay;
     }
-    bool success = is_success(outcome);
+    bool success = !failing && is_success(outcome);
     if (!success) ++failures_;
-    if (!outcome.start_failed) reason_ = describe_status(outcome.wait_status);
+    if (!outcome.start_failed && !failing) reason_ = describe_status(outcome.wait_status);
 
     bool restart = rs.policy == RestartPolicy::always || (rs.policy == RestartPolicy::on_failure && !success);
     if (!restart) {
@@ -146,7 +186,13 @@ Actions Service::timer_fired(TimePoint now) {
             enter(State::starting, now);
             started_at_ = now;
             ++restarts_;
-            return {{Action::spawn}};
+            return spawn_actions();
+        case State::starting:
+        case State::running:
+            if (ready_) return {};
+            return fail(std::string(spec_.type == ServiceType::oneshot ? "did not finish" : "not ready") + " within " +
+                            format_duration(spec_.start_timeout) + " (start_timeout)",
+                        now);
         case State::stopping:
             reason_ = "did not stop within " + format_duration(spec_.stop.timeout) + "; killed";
             return {{Action::signal_group, SIGKILL}};

@@ -21,7 +21,7 @@ using TimePoint = Clock::time_point;
 enum class State {
     stopped,   // not running and not wanted: never started, disabled, or stopped on request
     starting,  // forked; waiting to learn that exec succeeded
-    running,   // exec succeeded and the process is alive
+    running,   // exec succeeded and the process is alive (ready() tells if it passed its check)
     backoff,   // ended and will be started again when the restart timer fires
     stopping,  // stop signal sent to the process group; SIGKILL when the stop timeout fires
     exited,    // ended and, by its restart policy, stays down (a finished job)
@@ -68,11 +68,23 @@ class Service {
     Actions ended(const Outcome& outcome, TimePoint now);
     // The service's timer fired.
     Actions timer_fired(TimePoint now);
+    // Its readiness check passed (or it sent READY=1): dependents may start.
+    Actions became_ready(TimePoint now);
+    // It said it is reloading (RELOADING=1): not ready until it says READY=1 again.
+    void became_unready() { ready_ = false; }
+    // Give up on this run (start timeout, health check): stop it, then count it as a failure
+    // with `reason` and follow the restart policy.
+    Actions fail(const std::string& reason, TimePoint now);
 
     const ServiceSpec& spec() const { return spec_; }
     State state() const { return state_; }
     pid_t pid() const { return pid_; }
     bool has_process() const { return pid_ > 0; }
+    // Dependents may start: a longrun that runs and passed its readiness check, or a
+    // oneshot that finished successfully.
+    bool ready() const;
+    // It has a readiness check to wait for (or, as a oneshot, its end).
+    bool waits_for_readiness() const;
     // Running or on its way back up: the supervisor wants it alive.
     bool active() const { return state_ == State::starting || state_ == State::running || state_ == State::backoff; }
     // Not running and not going to run by itself.
@@ -89,6 +101,7 @@ class Service {
 
    private:
     void enter(State state, TimePoint now);
+    Actions spawn_actions();
     bool is_success(const Outcome& outcome) const;
 
     ServiceSpec spec_;
@@ -99,7 +112,9 @@ class Service {
     Duration delay_{spec_.restart.delay};
     int failures_ = 0;
     int restarts_ = 0;
-    bool restart_when_down_ = false;  // start() arrived while stopping: start again once down
+    bool restart_when_down_ = false;
+    bool ready_ = false;
+    bool failing_ = false;  // stopping because fail() gave up on the run  // start() arrived while stopping: start again once down
     std::optional<int> last_status_;
     std::string reason_;
 };

@@ -64,7 +64,7 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
     if (services_.empty()) spdlog::info("no services in {}; waiting", options_.config_dir);
     for (auto& [name, slot] : services_) {
         if (phase_ != Phase::running) break;  // a critical service failed to start
-        if (slot->service.spec().enabled) apply(*slot, slot->service.start(Clock::now()));
+        if (slot->service.spec().enabled) request_start(*slot);
         else spdlog::info("{}: disabled, not started", name);
     }
     uv_run(loop_, UV_RUN_DEFAULT);
@@ -75,6 +75,8 @@ Supervisor::Slot& Supervisor::add(ServiceSpec spec) {
     auto slot = std::make_unique<Slot>(this, std::move(spec));
     slot->timer = new_handle<uv_timer_t>(slot.get());
     uv_timer_init(loop_, slot->timer);
+    slot->check_timer = new_handle<uv_timer_t>(slot.get());
+    uv_timer_init(loop_, slot->check_timer);
     Slot& added = *slot;
     added.log = logs_.service_log(added.service.spec());
     services_[added.service.spec().name] = std::move(slot);
@@ -84,6 +86,7 @@ Supervisor::Slot& Supervisor::add(ServiceSpec spec) {
 
 void Supervisor::replace_spec(Slot& slot, ServiceSpec spec) {
     unwatch_files(slot);
+    end_checks(slot);
     slot.service = Service(std::move(spec));
     slot.log = logs_.service_log(slot.service.spec());
     watch_files(slot);
@@ -94,8 +97,10 @@ void Supervisor::remove(const std::string& name) {
     if (found == services_.end()) return;
     Slot& slot = *found->second;
     unwatch_files(slot);
+    end_checks(slot);
     close_exec_pipe(slot);
     close_handle(slot.timer);
+    close_handle(slot.check_timer);
     services_.erase(found);
     spdlog::info("{}: removed", name);
 }
@@ -112,8 +117,9 @@ void Supervisor::settle() {
         }
         replace_spec(slot, std::move(*slot.next_spec));
         slot.next_spec.reset();
-        if (slot.service.spec().enabled && phase_ == Phase::running) apply(slot, slot.service.start(Clock::now()));
+        if (slot.service.spec().enabled) request_start(slot);
     }
+    start_waiting();
     check_waiters();
     if (phase_ != Phase::running && phase_ != Phase::done) advance_shutdown();
 }
@@ -160,6 +166,7 @@ void Supervisor::spawn(Slot& slot) {
     if (auto* why = std::get_if<std::string>(&plan)) return start_failed(slot, *why);
     slot.plan = std::move(std::get<LaunchPlan>(plan));
     std::string why;
+    if (!open_notify(slot, why)) return start_failed(slot, why);
     if (!logs_.prepare(slot.plan, slot.log, why)) return start_failed(slot, why);
     auto launched = launch(slot.plan);
     int fork_error = errno;
@@ -186,6 +193,8 @@ void Supervisor::on_exec_status(Slot& slot) {
     else {
         slot.service.exec_succeeded(Clock::now());
         spdlog::info("{}: started (pid {})", slot.service.spec().name, slot.service.pid());
+        close_exec_pipe(slot);
+        return on_running(slot);
     }
     close_exec_pipe(slot);
 }
@@ -221,6 +230,7 @@ void Supervisor::on_child_exit(pid_t pid, int status) {
 }
 
 void Supervisor::on_service_ended(Slot& slot, const Outcome& outcome) {
+    end_checks(slot);
     Service& service = slot.service;
     bool was_stopping = service.state() == State::stopping;
     Actions actions = service.ended(outcome, Clock::now());
@@ -282,10 +292,9 @@ void Supervisor::begin_shutdown(int exit_code, const std::string& why) {
     phase_ = Phase::stopping_services;
     exit_code_ = exit_code;
     spdlog::info("shutting down: {}", why);
-    auto now = Clock::now();
     for (auto& [name, slot] : services_) {
         slot->next_spec.reset();
-        apply(*slot, slot->service.stop(now));
+        slot->waiting = false;
     }
     advance_shutdown();
 }
@@ -299,8 +308,14 @@ void Supervisor::hurry_shutdown() {
 
 void Supervisor::advance_shutdown() {
     if (phase_ == Phase::stopping_services) {
+        // Reverse dependency order: a service stops once everything started after it is down;
+        // services that do not depend on each other stop in parallel.
+        auto now = Clock::now();
         for (auto& [name, slot] : services_)
-            if (slot->service.has_process()) return;
+            if (slot->service.state() != State::stopping && !slot->service.down() && dependents_down(*slot))
+                apply(*slot, slot->service.stop(now));
+        for (auto& [name, slot] : services_)
+            if (slot->service.has_process() || !slot->service.down()) return;
         phase_ = Phase::stopping_leftovers;
         if (!have_children()) return finish();
         spdlog::info("stopping leftover processes: SIGTERM, then SIGKILL after {}", format_duration(options_.shutdown_grace));
@@ -333,8 +348,10 @@ void Supervisor::finish() {
     close_handle(grace_timer_);
     for (auto& [name, slot] : services_) {
         unwatch_files(*slot);
+        end_checks(*slot);
         close_exec_pipe(*slot);
         close_handle(slot->timer);
+        close_handle(slot->check_timer);
     }
     services_.clear();  // drops the last references to syslog destinations
     logs_.close();

@@ -6,6 +6,7 @@
 //   SIGHUP / `supervisor reload` .. Supervisor::reload_directory (reload.cpp)
 //   control socket requests ....... Supervisor::on_request       (requests.cpp)
 //   a line of a service's output .. LogHub / ServiceLog          (logs.cpp, syslog.cpp)
+//   start order, ready, health .... Supervisor::request_start ... (readiness.cpp, checks.cpp)
 #pragma once
 
 #include <uv.h>
@@ -90,10 +91,23 @@ class Supervisor {
     void run_task(const ServiceSpec& spec, std::vector<std::string> argv, Duration timeout, TaskDone done);
     bool on_task_exit(pid_t pid, int status);
 
+    // readiness.cpp: start order, readiness and health checks
+    void request_start(Slot& slot);
+    bool dependencies_ready(const Slot& slot, std::string* waiting_for = nullptr) const;
+    bool dependents_down(const Slot& slot) const;
+    void start_waiting();
+    void on_running(Slot& slot);
+    void on_ready(Slot& slot);
+    void schedule_check(Slot& slot, Duration delay);
+    void run_check(Slot& slot);
+    void end_checks(Slot& slot);
+    bool open_notify(Slot& slot, std::string& error);
+
     // requests.cpp: the control socket's requests
     void on_request(const Request& request, std::shared_ptr<Reply> reply);
     std::string status_text(const std::vector<Slot*>& slots, bool json) const;
     void check_waiters();
+    std::optional<std::pair<bool, std::string>> outcome_for(Request::Verb verb, const Slot& slot, pid_t before) const;
 
     uv_loop_t* loop_;
     Options options_;

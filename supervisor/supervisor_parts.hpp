@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "checks.hpp"
 #include "supervisor.hpp"
 #include "uv_handles.hpp"
 
@@ -21,6 +22,16 @@ struct Supervisor::Slot {
     std::optional<ExecFailure> exec_failure;
     LaunchPlan plan;
     std::shared_ptr<ServiceLog> log;  // where its output goes (renewed when its spec changes)
+
+    // order, readiness and health (readiness.cpp)
+    bool waiting = false;                 // asked to start; waits for its `after` services to be ready
+    std::unique_ptr<NotifySocket> notify;  // sd_notify socket of the current run
+    std::shared_ptr<bool> probe;           // the check in flight; *probe = false cancels it
+    uv_timer_t* check_timer = nullptr;     // when the next readiness or health check runs
+    int health_failures = 0;               // consecutive
+    bool health_checked = false;
+    std::string check_message;             // what the last check said
+    std::string notify_status;             // STATUS= from sd_notify
 
     // reload
     std::optional<ServiceSpec> next_spec;  // a changed spec, applied once the old run is down
@@ -46,6 +57,7 @@ struct Supervisor::Waiter {
     Request::Verb verb;
     std::vector<std::pair<std::string, pid_t>> targets;  // name, pid before the request
     std::shared_ptr<Reply> reply;
+    bool json = false;  // status --wait-ready --json
 };
 
 }  // namespace sv

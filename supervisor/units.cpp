@@ -8,6 +8,8 @@
 #include <charconv>
 #include <utility>
 
+#include <arpa/inet.h>
+
 namespace sv {
 
 namespace {
@@ -153,6 +155,36 @@ std::optional<int> parse_facility(std::string_view text) {
         if (text == kNames[i]) return i;
     if (text.size() == 6 && text.substr(0, 5) == "local" && text[5] >= '0' && text[5] <= '7') return 16 + (text[5] - '0');
     return std::nullopt;
+}
+
+std::optional<Endpoint> parse_endpoint(std::string_view text) {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    std::string host(text.substr(0, colon));
+    auto port = parse_number<int>(text.substr(colon + 1));
+    if (!port || *port < 1 || *port > 65535) return std::nullopt;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host == "localhost") host = "127.0.0.1";
+    unsigned char buf[16];
+    if (::inet_pton(AF_INET, host.c_str(), buf) != 1 && ::inet_pton(AF_INET6, host.c_str(), buf) != 1) return std::nullopt;
+    return Endpoint{host, *port};
+}
+
+std::optional<HttpUrl> parse_http_url(std::string_view text) {
+    constexpr std::string_view scheme = "http://";
+    if (text.substr(0, scheme.size()) != scheme) return std::nullopt;
+    text.remove_prefix(scheme.size());
+    size_t slash = text.find('/');
+    std::string_view authority = text.substr(0, slash);
+    std::string path = slash == std::string_view::npos ? "/" : std::string(text.substr(slash));
+    for (char c : path)
+        if (c <= ' ' || c == 0x7F) return std::nullopt;
+    std::string with_port(authority);
+    bool has_port = authority.rfind(':') != std::string_view::npos && authority.back() != ']';
+    if (!has_port) with_port += ":80";
+    auto endpoint = parse_endpoint(with_port);
+    if (!endpoint) return std::nullopt;
+    return HttpUrl{*endpoint, std::string(authority), path};
 }
 
 }  // namespace sv

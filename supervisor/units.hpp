@@ -40,4 +40,20 @@ std::optional<unsigned long long> parse_size(std::string_view text);
 // Syslog facility by name ("local0", "daemon", ...). nullopt for unknown names.
 std::optional<int> parse_facility(std::string_view text);
 
+// A numeric TCP endpoint: "127.0.0.1:3000", "[::1]:3000", "localhost:3000" (= 127.0.0.1).
+// Names are not resolved here (that would block): nullopt for anything else.
+struct Endpoint {
+    std::string ip;
+    int port = 0;
+};
+std::optional<Endpoint> parse_endpoint(std::string_view text);
+
+// "http://127.0.0.1:3000/health" -> endpoint (port 80 by default) and path ("/" by default).
+struct HttpUrl {
+    Endpoint endpoint;
+    std::string host;  // as written, for the Host header
+    std::string path;
+};
+std::optional<HttpUrl> parse_http_url(std::string_view text);
+
 }  // namespace sv

@@ -1,0 +1,47 @@
+// Checks of a service's readiness and health, on the loop and never blocking it: one attempt
+// of a TCP connect, an HTTP request (2xx/3xx passes) or a command (exit 0 passes), each with
+// a timeout; and the sd_notify socket a service reports READY=1 on.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model.hpp"
+
+namespace sv {
+
+using ProbeDone = std::function<void(bool ok, const std::string& message)>;
+// Runs a command as a supervised helper with a timeout (the supervisor's run_task).
+using CommandRunner =
+    std::function<void(const std::vector<std::string>& argv, Duration timeout, std::function<void(int status, const std::string& output)>)>;
+
+// Starts one attempt of `probe`. `done` is called once, on the loop, unless the attempt is
+// cancelled first by resetting the returned token to false.
+std::shared_ptr<bool> run_probe(uv_loop_t* loop, const Probe& probe, Duration timeout, const CommandRunner& run_command,
+                                ProbeDone done);
+
+// Describes a probe for messages: "tcp 127.0.0.1:3000", "http://...", "command pg_isready".
+std::string describe(const Probe& probe);
+
+// A unix datagram socket (in the abstract namespace) for one run of one service; the
+// service finds it in $NOTIFY_SOCKET and sends sd_notify messages ("READY=1\nSTATUS=...").
+class NotifySocket {
+   public:
+    using OnMessage = std::function<void(const std::string& key, const std::string& value)>;
+    ~NotifySocket();
+    // Returns false (with errno) when the socket cannot be made.
+    bool open(uv_loop_t* loop, const std::string& name, OnMessage on_message);
+    const std::string& address() const { return address_; }  // the value for NOTIFY_SOCKET
+
+   private:
+    int fd_ = -1;
+    uv_poll_t* poll_ = nullptr;
+    std::string address_;
+    OnMessage on_message_;
+};
+
+}  // namespace sv

@@ -1,0 +1,144 @@
+// Start order (`after`), readiness ([ready], sd_notify) and health ([health]) of services.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "supervisor_parts.hpp"
+#include "units.hpp"
+
+namespace sv {
+
+bool Supervisor::dependencies_ready(const Slot& slot, std::string* waiting_for) const {
+    bool ready = true;
+    for (auto& dep : slot.service.spec().after) {
+        auto found = services_.find(dep);
+        if (found != services_.end() && found->second->service.ready()) continue;
+        ready = false;
+        if (waiting_for) *waiting_for += (waiting_for->empty() ? "" : ", ") + dep;
+    }
+    return ready;
+}
+
+bool Supervisor::dependents_down(const Slot& slot) const {
+    const std::string& name = slot.service.spec().name;
+    for (auto& [other, s] : services_) {
+        const auto& after = s->service.spec().after;
+        if (std::find(after.begin(), after.end(), name) == after.end()) continue;
+        if (!s->service.down() || s->service.has_process()) return false;
+    }
+    return true;
+}
+
+void Supervisor::request_start(Slot& slot) {
+    if (phase_ != Phase::running) return;
+    std::string missing;
+    if (!dependencies_ready(slot, &missing)) {
+        if (!slot.waiting) spdlog::info("{}: waiting for {} to be ready", slot.service.spec().name, missing);
+        slot.waiting = true;
+        return;
+    }
+    slot.waiting = false;
+    apply(slot, slot.service.start(Clock::now()));
+}
+
+void Supervisor::start_waiting() {
+    for (auto& [name, slot] : services_)
+        if (slot->waiting && dependencies_ready(*slot)) request_start(*slot);
+}
+
+bool Supervisor::open_notify(Slot& slot, std::string& error) {
+    slot.notify.reset();
+    if (!slot.service.spec().ready.notify) return true;
+    auto socket = std::make_unique<NotifySocket>();
+    Slot* s = &slot;
+    bool ok = socket->open(loop_, slot.service.spec().name, [this, s](const std::string& key, const std::string& value) {
+        const std::string& name = s->service.spec().name;
+        if (key == "READY" && value == "1") {
+            if (!s->service.ready()) on_ready(*s);
+        } else if (key == "RELOADING" && value == "1") {
+            s->service.became_unready();
+            spdlog::info("{}: reloading (sd_notify)", name);
+        } else if (key == "STOPPING" && value == "1") {
+            spdlog::info("{}: stopping (sd_notify)", name);
+        } else if (key == "STATUS") {
+            s->notify_status = value;
+        }
+    });
+    if (!ok) {
+        error = std::string("cannot make its NOTIFY_SOCKET: ") + std::strerror(errno);
+        return false;
+    }
+    slot.plan.envp.push_back("NOTIFY_SOCKET=" + socket->address());
+    slot.notify = std::move(socket);
+    return true;
+}
+
+void Supervisor::on_running(Slot& slot) {
+    slot.health_failures = 0;
+    slot.health_checked = false;
+    slot.check_message.clear();
+    slot.notify_status.clear();
+    const ServiceSpec& spec = slot.service.spec();
+    if (spec.type == ServiceType::oneshot) return;
+    if (spec.ready.probe.any()) return schedule_check(slot, Duration{0});
+    if (!slot.service.waits_for_readiness()) on_ready(slot);  // no check: ready as soon as it runs
+}
+
+void Supervisor::on_ready(Slot& slot) {
+    apply(slot, slot.service.became_ready(Clock::now()));
+    const ServiceSpec& spec = slot.service.spec();
+    if (spec.ready.notify || spec.ready.probe.any()) spdlog::info("{}: ready", spec.name);
+    if (spec.health.probe.any()) schedule_check(slot, spec.health.interval);
+}
+
+void Supervisor::schedule_check(Slot& slot, Duration delay) {
+    uv_timer_start(slot.check_timer, [](uv_timer_t* t) {
+        auto* s = static_cast<Slot*>(t->data);
+        s->owner->run_check(*s);
+    }, static_cast<uint64_t>(delay.count()), 0);
+}
+
+void Supervisor::run_check(Slot& slot) {
+    Service& service = slot.service;
+    if (service.state() != State::running || phase_ != Phase::running) return;
+    const ServiceSpec& spec = service.spec();
+    bool readiness = !service.ready();
+    const Probe& probe = readiness ? spec.ready.probe : spec.health.probe;
+    Duration timeout = readiness ? spec.ready.timeout : spec.health.timeout;
+    CommandRunner runner = [this, &spec](const std::vector<std::string>& argv, Duration t, std::function<void(int, const std::string&)> done) {
+        run_task(spec, argv, t, std::move(done));
+    };
+    Slot* s = &slot;
+    slot.probe = run_probe(loop_, probe, timeout, runner, [this, s, readiness](bool ok, const std::string& message) {
+        s->probe.reset();
+        s->check_message = message;
+        Service& svc = s->service;
+        const ServiceSpec& sp = svc.spec();
+        if (svc.state() != State::running) return;
+        if (readiness) {
+            if (ok) return on_ready(*s);
+            spdlog::debug("{}: not ready yet: {}", sp.name, message);
+            return schedule_check(*s, sp.ready.interval);
+        }
+        s->health_checked = true;
+        if (ok) {
+            if (s->health_failures > 0) spdlog::info("{}: healthy again", sp.name);
+            s->health_failures = 0;
+            return schedule_check(*s, sp.health.interval);
+        }
+        ++s->health_failures;
+        spdlog::warn("{}: health check failed ({}/{}): {}", sp.name, s->health_failures, sp.health.retries, message);
+        if (s->health_failures < sp.health.retries) return schedule_check(*s, sp.health.interval);
+        apply(*s, svc.fail("health check failed " + std::to_string(s->health_failures) + " times in a row (" + describe(sp.health.probe) + ": " + message + ")",
+                           Clock::now()));
+    });
+}
+
+void Supervisor::end_checks(Slot& slot) {
+    if (slot.probe) *slot.probe = false;
+    slot.probe.reset();
+    if (slot.check_timer) uv_timer_stop(slot.check_timer);
+    slot.notify.reset();
+}
+
+}  // namespace sv
