@@ -1,6 +1,8 @@
 #include "config.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -451,6 +453,17 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
              }
          }},
         {"critical", r.boolean(spec.critical)},
+        {"no_new_privs", r.boolean(spec.no_new_privs)},
+        {"capabilities", [&](const std::string& k, const toml::node& n) {
+             std::vector<std::string> names;
+             read_string_list(r, names, k, n);
+             spec.capabilities.emplace();
+             for (auto& name : names) {
+                 auto cap = parse_capability(name);
+                 if (!cap) r.error(n.source(), "`capabilities`: \"" + name + "\" is not a capability (such as \"CAP_NET_BIND_SERVICE\")");
+                 else spec.capabilities->push_back(*cap);
+             }
+         }},
         {"enabled", r.boolean(spec.enabled)},
         {"forward_signals", [&](const std::string& k, const toml::node& n) { read_forward_signals(r, spec, k, n); }},
         {"restart", [&](const std::string& k, const toml::node& n) { read_restart(r, spec, k, n); }},
@@ -493,12 +506,28 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
 
 namespace {
 
+// Whoever can write a service file can run code as the supervisor's user (often root): the
+// files and their directory must be writable by root (or that user) alone.
+std::string unsafe_permissions(const struct stat& st) {
+    uid_t me = ::geteuid();
+    if (st.st_uid != 0 && st.st_uid != me) return "is owned by uid " + std::to_string(st.st_uid) + " (not root)";
+    if (st.st_mode & S_IWOTH) return "is writable by every user";
+    if ((st.st_mode & S_IWGRP) && st.st_gid != 0 && st.st_gid != ::getegid())
+        return "is writable by group " + std::to_string(st.st_gid);
+    return {};
+}
+
 void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
         if (!missing_ok)
             result.errors.push_back({dir, 0, 0, fs::exists(dir, ec) ? "not a directory" : "no such directory"});
         return;
+    }
+    struct stat dir_stat {};
+    if (::stat(dir.c_str(), &dir_stat) == 0) {
+        if (std::string why = unsafe_permissions(dir_stat); !why.empty())
+            result.errors.push_back({dir, 0, 0, "refused: the directory " + why + "; anyone who can write there can run code as this supervisor's user (fix: chown root and chmod go-w)"});
     }
     std::vector<fs::path> files;
     for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
@@ -522,6 +551,13 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
         if (!in) {
             result.errors.push_back({p.string(), 0, 0, "cannot read: " + std::string(std::strerror(errno))});
             continue;
+        }
+        struct stat st {};
+        if (::stat(p.c_str(), &st) == 0) {
+            if (std::string why = unsafe_permissions(st); !why.empty()) {
+                result.errors.push_back({p.string(), 0, 0, "refused: the file " + why + "; anyone who can write it can run code as this supervisor's user (fix: chown root and chmod go-w)"});
+                continue;
+            }
         }
         std::stringstream text;
         text << in.rdbuf();

@@ -94,6 +94,8 @@ struct ServiceSpec {
     std::string group;                // empty: the user's primary group
     std::optional<unsigned> umask;    // unset: inherit the supervisor's
     std::map<std::string, std::string> environment;
+    bool no_new_privs = false;          // prctl(PR_SET_NO_NEW_PRIVS): no setuid/file-capability gains
+    std::optional<std::vector<int>> capabilities;  // set: keep only these (CAP_* numbers), also after dropping root
     bool critical = false;
     bool enabled = true;
     std::vector<int> forward_signals;

@@ -6,6 +6,8 @@
 #include <grp.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -89,11 +91,32 @@ struct ExecReport {
 
     if (!plan.directory.empty() && ::chdir(plan.directory.c_str()) < 0) fail_child(report_fd, ExecStage::directory);
     if (plan.umask) ::umask(static_cast<mode_t>(*plan.umask));
+    if (plan.limit_capabilities) {
+        for (int cap = 0; cap <= 63; ++cap)
+            if (!(plan.capabilities & (1ull << cap)) && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+                fail_child(report_fd, ExecStage::capabilities);
+        if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_child(report_fd, ExecStage::capabilities);
+    }
     if (plan.change_user) {
         if (::setgroups(group_count, groups) < 0) fail_child(report_fd, ExecStage::groups);
         if (::setgid(plan.gid) < 0) fail_child(report_fd, ExecStage::gid);
         if (::setuid(plan.uid) < 0) fail_child(report_fd, ExecStage::uid);
     }
+    if (plan.limit_capabilities) {
+        // Permitted, effective and inheritable hold exactly the kept set; ambient carries it
+        // across exec of an ordinary binary by a non-root user.
+        __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct data[2] = {};
+        for (int i = 0; i < 2; ++i) {
+            auto bits = static_cast<__u32>(plan.capabilities >> (32 * i));
+            data[i].effective = data[i].permitted = data[i].inheritable = bits;
+        }
+        if (::syscall(SYS_capset, &header, data) < 0) fail_child(report_fd, ExecStage::capabilities);
+        for (int cap = 0; cap <= 63; ++cap)
+            if ((plan.capabilities & (1ull << cap)) && ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+                fail_child(report_fd, ExecStage::capabilities);
+    }
+    if (plan.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail_child(report_fd, ExecStage::no_new_privs);
     // Nothing of the supervisor's beyond 0-2 may reach the service, even descriptors it inherited.
     ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 
@@ -123,6 +146,8 @@ const char* describe(ExecStage stage) {
         case ExecStage::groups: return "cannot set supplementary groups";
         case ExecStage::gid: return "cannot change group";
         case ExecStage::uid: return "cannot change user";
+        case ExecStage::capabilities: return "cannot set capabilities";
+        case ExecStage::no_new_privs: return "cannot set no_new_privs";
         case ExecStage::exec: return "cannot execute";
     }
     return "cannot start";
@@ -146,6 +171,11 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
     plan.directory = spec.directory;
     plan.umask = spec.umask;
     plan.foreground = spec.foreground;
+    plan.no_new_privs = spec.no_new_privs;
+    if (spec.capabilities) {
+        plan.limit_capabilities = true;
+        for (int cap : *spec.capabilities) plan.capabilities |= 1ull << cap;
+    }
 
     if (!spec.user.empty()) {
         plan.change_user = true;

@@ -29,6 +29,9 @@ struct LaunchPlan {
     gid_t gid = 0;
     std::vector<gid_t> groups;
     std::optional<unsigned> umask;
+    bool no_new_privs = false;
+    bool limit_capabilities = false;
+    unsigned long long capabilities = 0;  // bit mask of CAP_* to keep
     bool foreground = false;  // keep stdin and take the terminal (single-command mode)
     int stdout_fd = -1;       // -1: inherit the supervisor's
     int stderr_fd = -1;
@@ -40,7 +43,7 @@ struct LaunchPlan {
 std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char** base_env);
 
 // The step of the child that failed, as it reports it through the exec-status pipe.
-enum class ExecStage : int { session, terminal, stdio, directory, groups, gid, uid, exec };
+enum class ExecStage : int { session, terminal, stdio, directory, groups, gid, uid, capabilities, no_new_privs, exec };
 const char* describe(ExecStage stage);
 
 struct ExecFailure {

@@ -34,6 +34,9 @@ int exit_code_of(int wait_status);
 // "0022" (octal, as in umask(1)). nullopt unless 0..0777.
 std::optional<unsigned> parse_umask(std::string_view text);
 
+// A Linux capability by name ("CAP_NET_BIND_SERVICE" or "net_bind_service"); nullopt if unknown.
+std::optional<int> parse_capability(std::string_view text);
+
 // "10MiB", "512KiB", "1GiB", "1000000" (bytes), also KB/MB/GB (powers of 1000).
 std::optional<unsigned long long> parse_size(std::string_view text);
 
