@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, the tests and the demo need, when missing.
-# Usage: .ci/install-deps.sh [build|test|bench]   (each includes the ones before it)
+# Usage: .ci/install-deps.sh [build|test|fuzz|bench]   (fuzz and bench include test)
 set -euo pipefail
 what=${1:-test}
 packages=(build-essential cmake ninja-build pkg-config libuv1-dev libtomlplusplus-dev
           libspdlog-dev libfmt-dev doctest-dev)
 if [ "$what" != build ]; then
   packages+=(util-linux procps iproute2 psmisc)
+fi
+if [ "$what" = fuzz ]; then
+  packages+=(clang libclang-rt-14-dev)
 fi
 if [ "$what" = bench ]; then
   packages+=(tini dumb-init s6 runit supervisor hyperfine)

@@ -48,6 +48,76 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
+// toml++ 3.3 (Debian 12) reaches __builtin_unreachable() -- undefined behaviour, a crash at
+// best -- when it asks whether certain non-ASCII characters (U+00A1-U+0499, U+2C5E-U+3057,
+// U+FB26-U+FEFE, among them every accented Latin letter) are whitespace (found by fuzzing).
+// So toml++ never sees them: each is shifted to plane 15 (private use, which toml++ handles
+// safely) before parsing, and shifted back in every string read from the result.
+constexpr char32_t kShift = 0xF0000;
+
+bool risky(char32_t c) {
+    if (c <= 0xA0 || c > 0xFEFF || c == 0x3000 || c == 0xFEFF) return false;
+    uint64_t bucket = (c - 0xA0) / 0x3FA;
+    return bucket == 0 || bucket == 11 || bucket == 63;
+}
+
+void append_utf8(std::string& out, char32_t c) {
+    if (c < 0x80) out += static_cast<char>(c);
+    else if (c < 0x800) out += static_cast<char>(0xC0 | (c >> 6)), out += static_cast<char>(0x80 | (c & 0x3F));
+    else if (c < 0x10000)
+        out += static_cast<char>(0xE0 | (c >> 12)), out += static_cast<char>(0x80 | ((c >> 6) & 0x3F)), out += static_cast<char>(0x80 | (c & 0x3F));
+    else
+        out += static_cast<char>(0xF0 | (c >> 18)), out += static_cast<char>(0x80 | ((c >> 12) & 0x3F)),
+            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F)), out += static_cast<char>(0x80 | (c & 0x3F));
+}
+
+// Decodes the UTF-8 sequence at `s` (length in `len`); invalid input decodes as one byte.
+char32_t decode_utf8(std::string_view s, size_t& len) {
+    auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+    unsigned char c = b(0);
+    len = 1;
+    if (c < 0x80) return c;
+    size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || n > s.size()) return 0xFFFFFFFF;
+    char32_t cp = c & (0x7F >> n);
+    for (size_t i = 1; i < n; ++i) {
+        if ((b(i) & 0xC0) != 0x80) return 0xFFFFFFFF;
+        cp = (cp << 6) | (b(i) & 0x3F);
+    }
+    len = n;
+    return cp;
+}
+
+// Rewrites the risky characters; false if the text already uses the plane-15 range we use.
+bool shield(std::string_view text, std::string& out) {
+    out.reserve(text.size() + 16);
+    for (size_t i = 0; i < text.size();) {
+        size_t len;
+        char32_t c = decode_utf8(text.substr(i), len);
+        if (c >= kShift && c <= kShift + 0xFFFF) return false;
+        if (risky(c)) append_utf8(out, c + kShift);
+        else out.append(text.substr(i, len));
+        i += len;
+    }
+    return true;
+}
+
+std::string unshield(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size();) {
+        size_t len;
+        char32_t c = decode_utf8(text.substr(i), len);
+        if (c >= kShift && c <= kShift + 0xFFFF && risky(c - kShift)) append_utf8(out, c - kShift);
+        else out.append(text.substr(i, len));
+        i += len;
+    }
+    return out;
+}
+
+// A string node's text, as the file had it.
+std::string text_of(const toml::node& node) { return unshield(node.as_string()->get()); }
+
 const char* type_name(const toml::node& node) {
     switch (node.type()) {
         case toml::node_type::string: return "a string";
@@ -80,7 +150,7 @@ class Reader {
     void walk(const toml::table& table, const std::string& prefix,
               const std::vector<std::pair<std::string, Handler>>& handlers) {
         for (auto&& [key, node] : table) {
-            std::string name(key.str());
+            std::string name = unshield(key.str());
             auto found = std::find_if(handlers.begin(), handlers.end(), [&](auto& h) { return h.first == name; });
             if (found != handlers.end()) {
                 found->second(prefix + name, node);
@@ -101,7 +171,7 @@ class Reader {
     Handler string(std::string& out, bool nonempty = false) {
         return [this, &out, nonempty](const std::string& key, const toml::node& node) {
             if (!node.is_string()) return wrong_type(key, node, "a string");
-            out = node.as_string()->get();
+            out = text_of(node);
             if (nonempty && out.empty()) error(node.source(), "`" + key + "` must not be empty");
         };
     }
@@ -114,8 +184,8 @@ class Reader {
     Handler duration(Duration& out) {
         return [this, &out](const std::string& key, const toml::node& node) {
             if (!node.is_string()) return wrong_type(key, node, "a duration string such as \"500ms\", \"5s\" or \"1m\"");
-            auto d = parse_duration(node.as_string()->get());
-            if (!d) error(node.source(), "`" + key + "`: \"" + node.as_string()->get() +
+            auto d = parse_duration(text_of(node));
+            if (!d) error(node.source(), "`" + key + "`: \"" + text_of(node) +
                                              "\" is not a duration (a number with ms, s, m or h, such as \"500ms\")");
             else out = *d;
         };
@@ -127,14 +197,14 @@ class Reader {
     }
     std::optional<int> signal_of(const std::string& key, const toml::node& node) {
         std::optional<int> sig;
-        if (node.is_string()) sig = parse_signal(node.as_string()->get());
+        if (node.is_string()) sig = parse_signal(text_of(node));
         else if (node.is_integer()) sig = parse_signal(std::to_string(node.as_integer()->get()));
         else {
             wrong_type(key, node, "a signal name such as \"SIGTERM\" or a number");
             return std::nullopt;
         }
         if (!sig) {
-            std::string shown = node.is_string() ? "\"" + node.as_string()->get() + "\"" : std::to_string(node.as_integer()->get());
+            std::string shown = node.is_string() ? "\"" + text_of(node) + "\"" : std::to_string(node.as_integer()->get());
             error(node.source(), "`" + key + "`: " + shown + " is not a signal (use a name such as \"SIGTERM\" or \"TERM\", or a number)");
         }
         return sig;
@@ -159,7 +229,7 @@ void read_command(Reader& r, ServiceSpec& spec, const std::string& key, const to
     spec.command.clear();
     if (node.is_string()) {
         spec.shell = true;
-        spec.command.push_back(node.as_string()->get());
+        spec.command.push_back(text_of(node));
         if (spec.command[0].find_first_not_of(" \t\n") == std::string::npos)
             r.error(node.source(), "`command` must not be empty");
         return;
@@ -168,7 +238,7 @@ void read_command(Reader& r, ServiceSpec& spec, const std::string& key, const to
     spec.shell = false;
     for (auto& item : *node.as_array()) {
         if (!item.is_string()) return r.wrong_type(key + " item", item, "a string");
-        spec.command.push_back(item.as_string()->get());
+        spec.command.push_back(text_of(item));
     }
     if (spec.command.empty() || spec.command[0].empty())
         r.error(node.source(), "`command` must name a program: [\"program\", \"arg\", ...]");
@@ -203,7 +273,7 @@ void read_restart(Reader& r, ServiceSpec& spec, const std::string& key, const to
     r.walk(*node.as_table(), "restart.", {
         {"policy", [&](const std::string& k, const toml::node& n) {
              if (!n.is_string()) return r.wrong_type(k, n, "\"always\", \"on-failure\" or \"never\"");
-             const std::string& v = n.as_string()->get();
+             const std::string& v = text_of(n);
              if (v == "always") rs.policy = RestartPolicy::always;
              else if (v == "on-failure") rs.policy = RestartPolicy::on_failure;
              else if (v == "never") rs.policy = RestartPolicy::never;
@@ -247,7 +317,7 @@ void read_string_list(Reader& r, std::vector<std::string>& out, const std::strin
     out.clear();
     for (auto& item : *node.as_array()) {
         if (!item.is_string()) return r.wrong_type(key, item, "a string");
-        out.push_back(item.as_string()->get());
+        out.push_back(text_of(item));
     }
 }
 
@@ -276,7 +346,7 @@ void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::
     auto mode = [&](LogMode& out) {
         return [&r, &out](const std::string& k, const toml::node& n) {
             if (!n.is_string()) return r.wrong_type(k, n, "\"console\", \"inherit\", \"null\" or \"file\"");
-            const std::string& v = n.as_string()->get();
+            const std::string& v = text_of(n);
             if (v == "console") out = LogMode::console;
             else if (v == "inherit") out = LogMode::inherit;
             else if (v == "null") out = LogMode::null;
@@ -289,7 +359,7 @@ void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::
         {"stderr", mode(log.stderr_mode)},
         {"format", [&](const std::string& k, const toml::node& n) {
              if (!n.is_string()) return r.wrong_type(k, n, "\"prefix\", \"plain\" or \"json\"");
-             const std::string& v = n.as_string()->get();
+             const std::string& v = text_of(n);
              if (v == "prefix") log.format = LogFormat::prefix;
              else if (v == "plain") log.format = LogFormat::plain;
              else if (v == "json") log.format = LogFormat::json;
@@ -302,7 +372,7 @@ void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::
         {"max_size", [&](const std::string& k, const toml::node& n) {
              std::optional<unsigned long long> size;
              if (n.is_integer() && n.as_integer()->get() > 0) size = static_cast<unsigned long long>(n.as_integer()->get());
-             else if (n.is_string()) size = parse_size(n.as_string()->get());
+             else if (n.is_string()) size = parse_size(text_of(n));
              else return r.wrong_type(k, n, "a size such as \"10MiB\"");
              if (!size || *size < 4096) r.error(n.source(), "`log.max_size` must be a size of at least 4KiB, such as \"10MiB\"");
              else log.max_size = *size;
@@ -318,8 +388,8 @@ void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::
          }},
         {"facility", [&](const std::string& k, const toml::node& n) {
              if (!n.is_string()) return r.wrong_type(k, n, "a facility name such as \"local0\"");
-             auto f = parse_facility(n.as_string()->get());
-             if (!f) r.error(n.source(), "`log.facility`: \"" + n.as_string()->get() + "\" is not a facility (kern, user, daemon, ..., local0 to local7)");
+             auto f = parse_facility(text_of(n));
+             if (!f) r.error(n.source(), "`log.facility`: \"" + text_of(n) + "\" is not a facility (kern, user, daemon, ..., local0 to local7)");
              else log.facility = *f;
          }},
     });
@@ -418,9 +488,14 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
     size_t first_error = errors.size();
     Reader r(path, errors);
 
-    toml::parse_result parsed = toml::parse(text, path);
+    std::string shielded;
+    if (!shield(text, shielded)) {
+        errors.push_back({path, 0, 0, "contains characters from U+F0000-U+FFFFF (private use), which service files may not use"});
+        return spec;
+    }
+    toml::parse_result parsed = toml::parse(shielded, path);
     if (!parsed) {
-        r.error(parsed.error().source(), std::string(parsed.error().description()));
+        r.error(parsed.error().source(), unshield(parsed.error().description()));
         return spec;
     }
     const toml::table& root = parsed.table();
@@ -437,19 +512,19 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
         {"group", r.string(spec.group, true)},
         {"umask", [&](const std::string& k, const toml::node& n) {
              if (!n.is_string()) return r.wrong_type(k, n, "an octal string such as \"0022\"");
-             spec.umask = parse_umask(n.as_string()->get());
-             if (!spec.umask) r.error(n.source(), "`umask`: \"" + n.as_string()->get() + "\" is not an octal mode between 0000 and 0777");
+             spec.umask = parse_umask(text_of(n));
+             if (!spec.umask) r.error(n.source(), "`umask`: \"" + text_of(n) + "\" is not an octal mode between 0000 and 0777");
          }},
         {"environment", [&](const std::string& k, const toml::node& n) {
              if (!n.is_table()) return r.wrong_type(k, n, "a table of strings: { NAME = \"value\" }");
              for (auto&& [var, value] : *n.as_table()) {
-                 std::string var_name(var.str());
+                 std::string var_name = unshield(var.str());
                  if (var_name.empty() || var_name.find('=') != std::string::npos)
                      r.error(var.source(), "`environment`: \"" + var_name + "\" is not a variable name");
                  else if (!value.is_string())
                      r.wrong_type("environment." + var_name, value, "a string");
                  else
-                     spec.environment[var_name] = value.as_string()->get();
+                     spec.environment[var_name] = text_of(value);
              }
          }},
         {"critical", r.boolean(spec.critical)},
@@ -472,7 +547,7 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
         {"log", [&](const std::string& k, const toml::node& n) { read_log(r, spec, k, n); }},
         {"type", [&](const std::string& k, const toml::node& n) {
              if (!n.is_string()) return r.wrong_type(k, n, "\"longrun\" or \"oneshot\"");
-             const std::string& v = n.as_string()->get();
+             const std::string& v = text_of(n);
              if (v == "longrun") spec.type = ServiceType::longrun;
              else if (v == "oneshot") spec.type = ServiceType::oneshot;
              else r.error(n.source(), "`type`: \"" + v + "\" is not a type (longrun or oneshot)");

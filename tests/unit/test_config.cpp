@@ -165,3 +165,24 @@ TEST_CASE("a directory: NAME.toml files only, errors of all files together") {
     CHECK(load_directory((dir / "missing").string(), true).ok());
     fs::remove_all(dir);
 }
+
+TEST_CASE("regression (fuzzing): characters toml++ 3.3 cannot classify never reach it") {
+    // toml++ 3.3 hits __builtin_unreachable() on U+FEF7, U+00A1, U+00E9... where it expects
+    // whitespace. Each of these inputs crashed the loader under UBSan before the fix.
+    for (const char* input : {"restrat = 1\xEF\xBB\xB7\ncommand = 5\n", "x = \xC2\xA1\n", "o=0'\xCD\xBF", "0=0=\"\xCE\xBB"}) {
+        auto p = parse(input);
+        CHECK_FALSE(p.errors.empty());
+    }
+    // Inside strings, comments and quoted keys the same characters are fine and come back intact.
+    auto ok = parse("# caf\xC3\xA9 \xC2\xA1\ncommand = [\"echo\", \"\xC2\xA1hola \xEF\xBB\xB7 caf\xC3\xA9\"]\n"
+                    "description = '''\xC3\xA9t\xC3\xA9'''\nenvironment = { \"CAF\xC3\xA9\" = '\xC3\xA9' }\n");
+    REQUIRE_MESSAGE(ok.errors.empty(), ok.all());
+    CHECK(ok.spec.command[1] == "\xC2\xA1hola \xEF\xBB\xB7 caf\xC3\xA9");
+    CHECK(ok.spec.description == "\xC3\xA9t\xC3\xA9");
+    CHECK(ok.spec.environment.at("CAF\xC3\xA9") == "\xC3\xA9");
+    auto trimmed = parse("command = \"\"\"x \\\n  \xC2\xA1\"\"\"\n");  // a line-ending backslash, then U+00A1
+    REQUIRE(trimmed.errors.empty());
+    CHECK(trimmed.spec.command[0] == "x \xC2\xA1");
+    // The private-use range the loader borrows is refused rather than misread.
+    CHECK(parse("command = \"\xF3\xB0\x83\xA9\"\n").errors.size() == 1);
+}
