@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build static test unit demo clean
+.PHONY: all deps build static test unit demo fuzz test-asan bench clean
 
 all: build
 
@@ -23,6 +23,18 @@ static: deps
 test: build
 	@cd $(BUILD) && ctest --output-on-failure --timeout 300 -j 1
 
+# The whole suite again, every binary built with AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps
+	@cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSUPERVISOR_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD)-asan -j $(JOBS)
+	@cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure --timeout 300 -j 1
+
+# Fuzz the service-file loader and the request parser for SECONDS each (default 60).
+SECONDS ?= 60
+fuzz:
+	@bash tests/fuzz/run.sh $(SECONDS)
+
 unit: build
 	@$(BUILD)/tests/unit_tests
 
@@ -30,4 +42,4 @@ demo: build
 	@bash examples/demo.sh $(BUILD)/supervisor
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-static
+	rm -rf $(BUILD) $(BUILD)-static $(BUILD)-asan $(BUILD)-fuzz .fuzz

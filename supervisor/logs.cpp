@@ -425,12 +425,16 @@ void LogHub::open(uv_loop_t* loop, LogFormat own_format, Resolver resolver) {
     spdlog::set_default_logger(logger);
 }
 
-void LogHub::close() {
+void LogHub::drain() {
     for (Pipe* pipe : std::set<Pipe*>(pipes_)) {
         pipe->finish(true);
         delete pipe;
     }
     pipes_.clear();
+}
+
+void LogHub::close() {
+    drain();
     if (!stdout_) return;
     // From here on the supervisor's last words go straight to stderr, blocking: the loop is over.
     auto logger = spdlog::default_logger();

@@ -134,6 +134,9 @@ class LogHub {
     ~LogHub();
     // Takes over PID 1's stdout/stderr and routes spdlog's messages through `own_format`.
     void open(uv_loop_t* loop, LogFormat own_format, Resolver resolver);
+    // Reads what ended services left in their pipes and writes it out (at shutdown, before
+    // the supervisor's last words).
+    void drain();
     void close();
 
     std::shared_ptr<ServiceLog> service_log(const ServiceSpec& spec);

@@ -335,6 +335,7 @@ void Supervisor::advance_shutdown() {
 
 void Supervisor::finish() {
     phase_ = Phase::done;
+    logs_.drain();
     if (orphans_reaped_) spdlog::info("reaped {} orphaned processes in all", orphans_reaped_);
     spdlog::info("shutdown complete; exit status {}", exit_code_);
     for (auto& waiter : waiters_) waiter.reply->send(false, "the supervisor shut down");
