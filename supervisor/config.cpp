@@ -7,10 +7,8 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <toml++/toml.h>
 
 #include "units.hpp"
@@ -622,8 +620,8 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
             result.errors.push_back({p.string(), 0, 0, "\"" + name + "\" is not a valid service name (letters, digits, _ . - only)"});
             continue;
         }
-        std::ifstream in(p, std::ios::binary);
-        if (!in) {
+        std::string text;
+        if (!read_file(p.string(), text)) {
             result.errors.push_back({p.string(), 0, 0, "cannot read: " + std::string(std::strerror(errno))});
             continue;
         }
@@ -634,9 +632,7 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
                 continue;
             }
         }
-        std::stringstream text;
-        text << in.rdbuf();
-        result.services.push_back(parse_service(text.str(), p.string(), name, result.errors));
+        result.services.push_back(parse_service(text, p.string(), name, result.errors));
     }
     return;
 }

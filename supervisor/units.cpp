@@ -10,6 +10,9 @@
 #include <utility>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace sv {
 
@@ -148,6 +151,26 @@ std::optional<int> parse_capability(std::string_view text) {
     for (int i = 0; i < static_cast<int>(std::size(kCaps)); ++i)
         if (name == kCaps[i]) return i;
     return std::nullopt;
+}
+
+bool read_file(const std::string& path, std::string& out) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    out.clear();
+    char buf[8192];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int saved = errno;
+            ::close(fd);
+            errno = saved;
+            return false;
+        }
+        out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return true;
 }
 
 std::optional<unsigned long long> parse_size(std::string_view text) {

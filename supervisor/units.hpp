@@ -37,6 +37,9 @@ std::optional<unsigned> parse_umask(std::string_view text);
 // A Linux capability by name ("CAP_NET_BIND_SERVICE" or "net_bind_service"); nullopt if unknown.
 std::optional<int> parse_capability(std::string_view text);
 
+// Reads a whole (small) file: configuration, /etc/passwd. False with errno set on failure.
+bool read_file(const std::string& path, std::string& out);
+
 // "10MiB", "512KiB", "1GiB", "1000000" (bytes), also KB/MB/GB (powers of 1000).
 std::optional<unsigned long long> parse_size(std::string_view text);
 

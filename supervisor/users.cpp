@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
-#include <sstream>
+#include <string_view>
+
+#include "units.hpp"
 
 namespace sv {
 
@@ -17,17 +18,24 @@ std::optional<unsigned long> as_id(const std::string& text) {
 }
 
 // Calls `visit(fields)` for each well-formed colon-separated line; stops when it returns true.
+std::vector<std::string> split(std::string_view text, char separator) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (;;) {
+        size_t end = text.find(separator, start);
+        parts.emplace_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+        if (end == std::string_view::npos) return parts;
+        start = end + 1;
+    }
+}
+
 template <typename Visit>
 void each_entry(const std::string& file, size_t min_fields, Visit visit) {
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
+    std::string text;
+    if (!read_file(file, text)) return;
+    for (const std::string& line : split(text, '\n')) {
         if (line.empty() || line[0] == '#') continue;
-        std::vector<std::string> fields;
-        std::stringstream split(line);
-        std::string field;
-        while (std::getline(split, field, ':')) fields.push_back(field);
-        if (!line.empty() && line.back() == ':') fields.emplace_back();
+        std::vector<std::string> fields = split(line, ':');
         if (fields.size() >= min_fields && visit(fields)) return;
     }
 }
@@ -64,9 +72,7 @@ std::vector<gid_t> groups_of(const std::string& user, gid_t primary, const std::
     each_entry(group_file, 3, [&](const std::vector<std::string>& f) {
         auto gid = as_id(f[2]);
         if (!gid || f.size() < 4) return false;
-        std::stringstream members(f[3]);
-        std::string member;
-        while (std::getline(members, member, ','))
+        for (const std::string& member : split(f[3], ','))
             if (member == user && std::find(groups.begin(), groups.end(), *gid) == groups.end())
                 groups.push_back(static_cast<gid_t>(*gid));
         return false;
