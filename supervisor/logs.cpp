@@ -282,8 +282,9 @@ void FileSink::flush(const std::string& source) {
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             // Disk full or the like: drop what did not fit, whole lines, and try again next time.
-            dropped_ += static_cast<unsigned long>(std::count(rest.begin(), rest.end(), '\n'));
             last_error_ = std::strerror(n < 0 ? errno : ENOSPC);
+            if (dropped_ == 0) spdlog::warn("{}: cannot write {} ({}); dropping its lines until it can", source, path_, last_error_);
+            dropped_ += static_cast<unsigned long>(std::count(rest.begin(), rest.end(), '\n'));
             if (size_t cut = pending_.size() - rest.size(); cut > 0 && pending_[cut - 1] != '\n')
                 (void)::write(fd_, "\n", 1);  // end the partial line so the next one starts clean
             break;
