@@ -6,7 +6,9 @@ what=${1:-test}
 packages=(build-essential cmake ninja-build pkg-config libuv1-dev libtomlplusplus-dev
           libspdlog-dev libfmt-dev doctest-dev)
 if [ "$what" != build ]; then
-  packages+=(util-linux procps iproute2 psmisc)
+  # integration tests, the lab's real parts and the demo
+  packages+=(util-linux procps iproute2 psmisc valgrind python3 curl bsdutils
+             haproxy serf rsyslog nodejs wrk)
 fi
 if [ "$what" = fuzz ]; then
   packages+=(clang libclang-rt-14-dev)
