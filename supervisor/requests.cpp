@@ -40,6 +40,17 @@ std::string short_status(int wait_status) {
     return "?";
 }
 
+// "45s", "12m05s", "3h07m", "2d04h": two units at most, for a column a person scans.
+std::string uptime_text(Duration d) {
+    long s = static_cast<long>(d.count() / 1000);
+    char buf[32];
+    if (s < 60) std::snprintf(buf, sizeof buf, "%lds", s);
+    else if (s < 3600) std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+    else if (s < 86400) std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+    else std::snprintf(buf, sizeof buf, "%ldd%02ldh", s / 86400, s % 86400 / 3600);
+    return buf;
+}
+
 std::string pad(std::string text, size_t width) {
     if (text.size() < width) text.append(width - text.size(), ' ');
     return text;
@@ -224,7 +235,7 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
             out += pad(spec.name, 20) + " " + pad(to_string(s.state()), 9) + " " + pad(s.ready() ? "yes" : "no", 6) + " " +
                    pad(health, 8) + " " +
                    pad(s.has_process() ? std::to_string(s.pid()) : "-", 8) + " " +
-                   pad(up ? format_duration(Duration{uptime.count() / 1000 * 1000}) : "-", 9) + " " +
+                   pad(up ? uptime_text(uptime) : "-", 9) + " " +
                    pad(std::to_string(s.restarts()), 9) + " " +
                    pad(s.last_status() ? short_status(*s.last_status()) : "-", 10) + " " + reason + "\n";
         }
