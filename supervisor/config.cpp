@@ -179,6 +179,20 @@ class Reader {
             out = node.as_boolean()->get();
         };
     }
+    // One of a few words, each standing for a value of an enum.
+    template <typename E>
+    Handler choice(E& out, std::vector<std::pair<const char*, E>> words, const char* what) {
+        return [this, &out, words, what](const std::string& key, const toml::node& node) {
+            std::string list;
+            for (size_t i = 0; i < words.size(); ++i)
+                list += std::string(i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i].first;
+            if (!node.is_string()) return wrong_type(key, node, ("one of " + list).c_str());
+            std::string value = text_of(node);
+            for (auto& [word, e] : words)
+                if (value == word) return void(out = e);
+            error(node.source(), "`" + key + "`: \"" + value + "\" is not a " + what + " (" + list + ")");
+        };
+    }
     Handler duration(Duration& out) {
         return [this, &out](const std::string& key, const toml::node& node) {
             if (!node.is_string()) return wrong_type(key, node, "a duration string such as \"500ms\", \"5s\" or \"1m\"");
@@ -269,14 +283,7 @@ void read_restart(Reader& r, ServiceSpec& spec, const std::string& key, const to
     if (!node.is_table()) return r.wrong_type(key, node, "a table ([restart])");
     RestartSpec& rs = spec.restart;
     r.walk(*node.as_table(), "restart.", {
-        {"policy", [&](const std::string& k, const toml::node& n) {
-             if (!n.is_string()) return r.wrong_type(k, n, "\"always\", \"on-failure\" or \"never\"");
-             const std::string& v = text_of(n);
-             if (v == "always") rs.policy = RestartPolicy::always;
-             else if (v == "on-failure") rs.policy = RestartPolicy::on_failure;
-             else if (v == "never") rs.policy = RestartPolicy::never;
-             else r.error(n.source(), "`" + k + "`: \"" + v + "\" is not a policy (always, on-failure or never)");
-         }},
+        {"policy", r.choice(rs.policy, {{"always", RestartPolicy::always}, {"on-failure", RestartPolicy::on_failure}, {"never", RestartPolicy::never}}, "policy")},
         {"success_codes", [&](const std::string& k, const toml::node& n) {
              if (!n.is_array()) return r.wrong_type(k, n, "an array of exit codes");
              rs.success_codes.clear();
@@ -342,27 +349,12 @@ void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::
     if (!node.is_table()) return r.wrong_type(key, node, "a table ([log])");
     LogSpec& log = spec.log;
     auto mode = [&](LogMode& out) {
-        return [&r, &out](const std::string& k, const toml::node& n) {
-            if (!n.is_string()) return r.wrong_type(k, n, "\"console\", \"inherit\", \"null\" or \"file\"");
-            const std::string& v = text_of(n);
-            if (v == "console") out = LogMode::console;
-            else if (v == "inherit") out = LogMode::inherit;
-            else if (v == "null") out = LogMode::null;
-            else if (v == "file") out = LogMode::file;
-            else r.error(n.source(), "`" + k + "`: \"" + v + "\" is not a mode (console, inherit, null or file)");
-        };
+        return r.choice(out, {{"console", LogMode::console}, {"inherit", LogMode::inherit}, {"null", LogMode::null}, {"file", LogMode::file}}, "mode");
     };
     r.walk(*node.as_table(), "log.", {
         {"stdout", mode(log.stdout_mode)},
         {"stderr", mode(log.stderr_mode)},
-        {"format", [&](const std::string& k, const toml::node& n) {
-             if (!n.is_string()) return r.wrong_type(k, n, "\"prefix\", \"plain\" or \"json\"");
-             const std::string& v = text_of(n);
-             if (v == "prefix") log.format = LogFormat::prefix;
-             else if (v == "plain") log.format = LogFormat::plain;
-             else if (v == "json") log.format = LogFormat::json;
-             else r.error(n.source(), "`" + k + "`: \"" + v + "\" is not a format (prefix, plain or json)");
-         }},
+        {"format", r.choice(log.format, {{"prefix", LogFormat::prefix}, {"plain", LogFormat::plain}, {"json", LogFormat::json}}, "format")},
         {"file", [&](const std::string& k, const toml::node& n) {
              r.string(log.file, true)(k, n);
              if (!log.file.empty() && log.file[0] != '/') r.error(n.source(), "`log.file` must be an absolute path");
@@ -543,13 +535,7 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
         {"stop", [&](const std::string& k, const toml::node& n) { read_stop(r, spec, k, n); }},
         {"reload", [&](const std::string& k, const toml::node& n) { read_reload(r, spec, k, n); }},
         {"log", [&](const std::string& k, const toml::node& n) { read_log(r, spec, k, n); }},
-        {"type", [&](const std::string& k, const toml::node& n) {
-             if (!n.is_string()) return r.wrong_type(k, n, "\"longrun\" or \"oneshot\"");
-             const std::string& v = text_of(n);
-             if (v == "longrun") spec.type = ServiceType::longrun;
-             else if (v == "oneshot") spec.type = ServiceType::oneshot;
-             else r.error(n.source(), "`type`: \"" + v + "\" is not a type (longrun or oneshot)");
-         }},
+        {"type", r.choice(spec.type, {{"longrun", ServiceType::longrun}, {"oneshot", ServiceType::oneshot}}, "type")},
         {"after", [&](const std::string& k, const toml::node& n) {
              read_string_list(r, spec.after, k, n);
              for (auto& dep : spec.after)
