@@ -273,7 +273,8 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
         return 3;
     }
     std::string request = format_request(words);
-    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()) &&
+        errno != EPIPE && errno != ECONNRESET) {  // those: it answered (refused us) before reading: read why
         std::fprintf(stderr, "supervisor: cannot send the request: %s\n", std::strerror(errno));
         ::close(fd);
         return 3;

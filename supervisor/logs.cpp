@@ -383,9 +383,15 @@ class QueueSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
     void sink_it_(const spdlog::details::log_msg& msg) override {
         std::string_view text(msg.payload.data(), msg.payload.size());
         auto level = spdlog::level::to_string_view(msg.level);
-        if (!queue_.reserve(text.size() * 6 + 256, "supervisor")) return;
-        format_line(queue_.buffer(), format_, "supervisor", Stream::supervisor, text, false, msg.time,
-                    std::string_view(level.data(), level.size()));
+        // A message of several lines (a check's output) stays one line per line, each tagged.
+        for (size_t start = 0; start <= text.size();) {
+            size_t end = std::min(text.find('\n', start), text.size());
+            std::string_view line = text.substr(start, end - start);
+            if (queue_.reserve(line.size() * 6 + 256, "supervisor"))
+                format_line(queue_.buffer(), format_, "supervisor", Stream::supervisor, line, start > 0, msg.time,
+                            std::string_view(level.data(), level.size()));
+            start = end + 1;
+        }
         queue_.flush();
     }
     void flush_() override { queue_.flush(); }

@@ -120,7 +120,13 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply) {
     };
     if (phase_ != Phase::running) return refuse("shutting down");
     if (slot.service.state() != State::running) return refuse(std::string("not running (") + to_string(slot.service.state()) + ")");
-    if (slot.reload_running) return refuse("a reload check is already running");
+    if (slot.reload_running) {
+        if (!reply) {  // a watched file changed during the check: its turn comes right after
+            slot.reload_again = true;
+            return;
+        }
+        return refuse("a reload check is already running");
+    }
 
     auto go_ahead = [this, name, reply]() {
         auto found = services_.find(name);
@@ -154,11 +160,19 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply) {
     run_task(spec, spec.reload.check, spec.reload.check_timeout, [this, name, shown, go_ahead, reply](int status, const std::string& output) {
         auto found = services_.find(name);
         if (found == services_.end()) return;
-        found->second->reload_running = false;
-        if (status == 0) return go_ahead();
-        std::string why = "check `" + shown + "` " + describe_status(status) + (output.empty() ? "" : ":\n" + output);
-        spdlog::error("{}: reload refused: {}", name, why);
-        if (reply) reply->send(false, name + ": reload refused: " + why);
+        Slot& s = *found->second;
+        s.reload_running = false;
+        if (status == 0) {
+            go_ahead();
+        } else {
+            std::string why = "check `" + shown + "` " + describe_status(status) + (output.empty() ? "" : ":\n" + output);
+            spdlog::error("{}: reload refused: {}", name, why);
+            if (reply) reply->send(false, name + ": reload refused: " + why);
+        }
+        if (s.reload_again) {
+            s.reload_again = false;
+            reload_service(s, nullptr);
+        }
     });
 }
 

@@ -37,6 +37,7 @@ struct Supervisor::Slot {
     std::optional<ServiceSpec> next_spec;  // a changed spec, applied once the old run is down
     bool removing = false;                 // gone from the directory: removed once down
     bool reload_running = false;           // a [reload] check is in progress
+    bool reload_again = false;             // a watched file changed meanwhile: check again after it
     std::vector<uv_fs_event_t*> watchers;  // one per directory holding a watched file
     uv_timer_t* watch_timer = nullptr;     // debounces bursts of file changes
 };

@@ -24,6 +24,7 @@
 # (tests/integration/lib.sh did not exist yet when these were written; the helpers keep the
 # names it was announced with.)
 set -u
+if [ "$(id -u)" != 0 ]; then echo "needs root (unshare --pid)" >&2; exit 1; fi
 
 BIN=${SUPERVISOR_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/supervisor}
 PY=$(command -v /usr/bin/python3 || command -v python3)
@@ -36,8 +37,6 @@ SPID=""
 PASSED=0
 FAILED=0
 mkdir -p "$CONF"
-
-if [ "$(id -u)" != 0 ]; then echo "needs root (unshare --pid)" >&2; exit 1; fi
 
 cleanup() {
     local job
