@@ -49,6 +49,14 @@ class NetProbe {
         connect_pending_ = false;
         if (closing_) return maybe_delete();
         if (status < 0) return finish(false, "cannot connect to " + where() + ": " + uv_strerror(status));
+        // With nobody listening on a local port of the ephemeral range, TCP can connect a socket
+        // to itself (simultaneous open): that is no service answering.
+        sockaddr_storage self{}, peer{};
+        int self_len = sizeof self, peer_len = sizeof peer;
+        if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&self), &self_len) == 0 &&
+            uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0 && self_len == peer_len &&
+            std::memcmp(&self, &peer, static_cast<size_t>(self_len)) == 0)
+            return finish(false, "nothing listens on " + where());
         if (!http_) return finish(true, "connected to " + where());
         request_ = "GET " + http_->path + " HTTP/1.0\r\nHost: " + http_->host + "\r\nUser-Agent: supervisor-check\r\nConnection: close\r\n\r\n";
         uv_buf_t buf = uv_buf_init(request_.data(), static_cast<unsigned>(request_.size()));
