@@ -160,11 +160,13 @@ void Supervisor::check_waiters() {
                 found == services_.end() ? std::pair{false, name + ": removed"} : outcome_for(w.verb, *found->second, before);
             if (!result) {
                 all_done = false;
-                break;
+                continue;
             }
             all_ok = all_ok && result->first;
             if (!result->second.empty()) text += result->second + "\n";
         }
+        // Waiting for readiness ends at the first service that failed for good: it never will be.
+        if (w.verb == Request::status && !all_ok) all_done = true;
         if (w.reply->done()) {
             it = waiters_.erase(it);  // the client went away
         } else if (all_done) {
