@@ -272,31 +272,53 @@ void FileSink::flush(const std::string& source) {
         pending_.clear();
         return;
     }
-    if (size_ > 0 && size_ + pending_.size() > max_size_) {
-        rotate();
-        if (!open_file()) return flush(source);
-    }
     std::string_view rest = pending_;
     while (!rest.empty()) {
-        ssize_t n = ::write(fd_, rest.data(), rest.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            // Disk full or the like: drop what did not fit, whole lines, and try again next time.
-            last_error_ = std::strerror(n < 0 ? errno : ENOSPC);
-            if (dropped_ == 0) spdlog::warn("{}: cannot write {} ({}); dropping its lines until it can", source, path_, last_error_);
-            dropped_ += static_cast<unsigned long>(std::count(rest.begin(), rest.end(), '\n'));
-            if (size_t cut = pending_.size() - rest.size(); cut > 0 && pending_[cut - 1] != '\n')
-                (void)::write(fd_, "\n", 1);  // end the partial line so the next one starts clean
-            break;
+        // As many whole lines as fit under max_size; when not one fits, a fresh file (where a
+        // line longer than max_size goes alone).
+        size_t room = size_ < max_size_ ? static_cast<size_t>(max_size_ - size_) : 0;
+        size_t take = rest.size();
+        if (rest.size() > room) {
+            size_t newline = room > 0 ? rest.rfind('\n', room - 1) : std::string_view::npos;
+            if (newline != std::string_view::npos) {
+                take = newline + 1;
+            } else if (size_ > 0) {
+                rotate();
+                if (!open_file()) break;
+                continue;
+            } else {
+                size_t first = rest.find('\n');
+                take = first == std::string_view::npos ? rest.size() : first + 1;
+            }
         }
-        size_ += static_cast<unsigned long long>(n);
-        rest.remove_prefix(static_cast<size_t>(n));
+        if (!write_all(rest.substr(0, take), source)) break;
+        rest.remove_prefix(take);
     }
+    if (!rest.empty()) dropped_ += static_cast<unsigned long>(std::count(rest.begin(), rest.end(), '\n'));
     if (rest.empty() && dropped_ > 0) {
         spdlog::warn("{}: {} line{} dropped while {} could not be written ({})", source, dropped_, dropped_ == 1 ? "" : "s", path_, last_error_);
         dropped_ = 0;
     }
     pending_.clear();
+}
+
+bool FileSink::write_all(std::string_view chunk, const std::string& source) {
+    bool torn = false;
+    while (!chunk.empty()) {
+        ssize_t n = ::write(fd_, chunk.data(), chunk.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            // Disk full or the like: the caller drops what is left, and the next flush tries again.
+            last_error_ = std::strerror(n < 0 ? errno : ENOSPC);
+            if (dropped_ == 0) spdlog::warn("{}: cannot write {} ({}); dropping its lines until it can", source, path_, last_error_);
+            if (torn && ::write(fd_, "\n", 1) == 1) ++size_;  // end the torn line so the next starts clean
+            return false;
+        }
+        size_ += static_cast<unsigned long long>(n);
+        torn = chunk[static_cast<size_t>(n) - 1] != '\n';
+        chunk.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
 }
 
 // ---- one service ------------------------------------------------------------------------

@@ -97,6 +97,7 @@ class FileSink {
    private:
     bool open_file();
     void rotate();
+    bool write_all(std::string_view chunk, const std::string& source);
     std::string path_;
     unsigned long long max_size_;
     int max_files_;
