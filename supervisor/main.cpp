@@ -51,8 +51,10 @@ int resolve(const std::string& host) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    sv::block_received_signals();  // a SIGTERM during start-up waits for the loop instead of being lost
     std::vector<std::string> args(argv + 1, argv + argc);
     sv::CommandLine cl = sv::parse_command_line(args, std::getenv("SUPERVISOR_CONFIG_DIR"), std::getenv("SUPERVISOR_SOCKET"));
+    if (cl.kind != sv::CommandLine::run) sv::unblock_all_signals();  // a client stays interruptible
     if (!cl.error.empty()) {
         std::fprintf(stderr, "supervisor: %s\n%s", cl.error.c_str(), sv::usage_text());
         return sv::exit_status::usage;

@@ -320,6 +320,11 @@ bool is_received_signal(int sig) {
     }
 }
 
+void block_received_signals() {
+    sigset_t set = received_signals();
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
 void SignalReceiver::open(uv_loop_t* loop, Callback callback) {
     callback_ = std::move(callback);
     ::signal(SIGPIPE, SIG_IGN);

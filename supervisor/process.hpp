@@ -77,6 +77,10 @@ int signal_leftovers(int sig);
 // asynchronous signal; SIGSEGV and friends stay synchronous).
 bool is_received_signal(int sig);
 
+// Blocks every signal the supervisor receives, so that none sent while it starts up is lost
+// (PID 1 drops signals it neither handles nor blocks). Called first thing in main().
+void block_received_signals();
+
 // Blocks the received signals and delivers them on the loop. SIGPIPE is ignored.
 class SignalReceiver {
    public:

@@ -72,7 +72,9 @@ for i in $(seq 1 20); do
     rm -f "$SOCK"
     unshare --pid --fork --mount-proc --kill-child "$BIN" --config-dir "$CONF" --socket "$SOCK" >>"$LOG" 2>&1 &
     UPID=$!
-    wait_until 5 eval 'pgrep -P $UPID >/dev/null' && kill -TERM "$(pgrep -P "$UPID")"
+    # As soon as PID 1 is our binary and has blocked its signals: before any service started.
+    early() { p=$(pgrep -P "$UPID") && [ "$(cat /proc/$p/comm)" = supervisor ] && ! grep -q "SigBlk:.0000000000000000" /proc/$p/status; }
+    wait_until 5 early && kill -TERM "$(pgrep -P "$UPID")"
     wait_exit 10 && [ "$EXIT" = 0 ] && ok=$((ok + 1))
 done
 check "SIGTERM during start-up: 20 clean exits with status 0 ($ok)" test "$ok" = 20
