@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build static test unit demo fuzz test-asan bench clean
+.PHONY: all deps build static test unit demo demo-basic fuzz test-asan bench clean
 
 all: build
 
@@ -40,7 +40,12 @@ fuzz:
 unit: build
 	@$(BUILD)/tests/unit_tests
 
+# The lab (an HAProxy in front of Node web apps that come and go), containers as namespaces.
 demo: build
+	@bash examples/lab/demo.sh $(BUILD)/supervisor
+
+# A small directory of services supervised as PID 1: start order, crashes, reload, shutdown.
+demo-basic: build
 	@bash examples/demo.sh $(BUILD)/supervisor
 
 clean:

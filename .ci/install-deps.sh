@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, the tests and the demo need, when missing.
-# Usage: .ci/install-deps.sh [build|test|fuzz|bench]   (fuzz and bench include test)
+# Usage: .ci/install-deps.sh [build|test|lab|fuzz|bench]   (fuzz and bench include test; test
+# includes lab; lab is build + what the lab needs, for `make demo`)
 set -euo pipefail
 what=${1:-test}
 packages=(build-essential cmake ninja-build pkg-config libuv1-dev libtomlplusplus-dev
           libspdlog-dev libfmt-dev doctest-dev)
-if [ "$what" != build ]; then
+if [ "$what" != build ] && [ "$what" != lab ]; then
   # integration tests, the lab's real parts and the demo
   packages+=(util-linux procps iproute2 psmisc valgrind python3 curl bsdutils
              haproxy serf rsyslog nodejs wrk)
+fi
+# the lab (examples/lab: `make demo` and tests/integration/test_lab_e2e.sh): Linux namespaces as
+# containers, HAProxy, Serf, rsyslog, Node, and wrk as the load generator
+lab=(iproute2 util-linux mount procps hostname bsdutils coreutils curl wrk haproxy serf rsyslog nodejs)
+if [ "$what" != build ]; then
+  packages+=("${lab[@]}")
 fi
 if [ "$what" = fuzz ]; then
   packages+=(clang libclang-rt-14-dev)

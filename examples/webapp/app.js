@@ -5,8 +5,14 @@
 //   POST /delay  -> body {"delay": ms}: every following request waits that long
 //   GET /health  -> 200 "ok" (never delayed)
 // Env: PORT (3000), BIND (0.0.0.0), TAG, SERVER_IP (default: first non-internal IPv4),
-//      LOG_CHECKS=1 also logs health checks (HEAD requests and /health), SHUTDOWN_TIMEOUT ms (10000).
+//      LOG_CHECKS=1 also logs health checks (HEAD requests and /health), SHUTDOWN_TIMEOUT ms (10000),
+//      DRAIN_IDLE ms (0: no drain), DRAIN_TIMEOUT ms (5000).
 // One log line per request on stdout. SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.
+// With DRAIN_IDLE > 0, a drain comes first: health checks (HEAD, /health) answer 503 so that a
+// balancer marks us down, every other request is still served (with "Connection: close"), and
+// the listener closes once no such request came for DRAIN_IDLE ms (at most DRAIN_TIMEOUT ms).
+// Behind a balancer that learns about a leaving backend a moment later (Serf's leave, then an
+// HAProxy reload), this is what keeps the requests it still sends us from failing.
 const http = require('http');
 const os = require('os');
 const crypto = require('crypto');
@@ -18,6 +24,8 @@ const HOST = os.hostname();
 const IP = process.env.SERVER_IP || ownIPv4();
 const LOG_CHECKS = process.env.LOG_CHECKS === '1';
 const SHUTDOWN_TIMEOUT = Number(process.env.SHUTDOWN_TIMEOUT || 10000);
+const DRAIN_IDLE = Number(process.env.DRAIN_IDLE || 0);
+const DRAIN_TIMEOUT = Number(process.env.DRAIN_TIMEOUT || 5000);
 const SESSION_TTL = 60 * 60 * 1000; // idle sessions are forgotten after an hour
 const COOKIE = 'NODESESSID';
 
@@ -69,11 +77,17 @@ function readJson(req, done) {
 
 let delay = 0;
 let stopping = false;
+let draining = false;
+let lastRequest = 0; // when the last request that is not a health check came (drain)
+
+function isCheck(req, path) { return req.method === 'HEAD' || path === '/health'; }
 
 function handle(req, res) {
   const path = req.url.split('?')[0];
   res.setHeader('x-backend-ip', IP);
-  if (stopping) res.setHeader('Connection', 'close');
+  if (stopping || draining) res.setHeader('Connection', 'close');
+  if (draining && isCheck(req, path)) return send(res, 503, 'draining\n', 'text/plain');
+  if (!isCheck(req, path)) lastRequest = Date.now();
   if (path === '/health') return send(res, 200, 'ok\n', 'text/plain');
   if (path === '/delay' && req.method === 'POST') {
     return readJson(req, (err, body) => {
@@ -112,6 +126,20 @@ server.listen(PORT, BIND, () => {
 
 function shutdown(sig) {
   if (stopping) return;
+  if (DRAIN_IDLE > 0 && !draining) {
+    draining = true;
+    const start = Date.now();
+    lastRequest = start;
+    console.log(`${sig}: draining: health checks answer 503, closing after ${DRAIN_IDLE} ms without a request (at most ${DRAIN_TIMEOUT} ms)`);
+    const timer = setInterval(() => {
+      const now = Date.now();
+      if (now - lastRequest < DRAIN_IDLE && now - start < DRAIN_TIMEOUT) return;
+      clearInterval(timer);
+      console.log(`drained in ${now - start} ms`);
+      shutdown(sig);
+    }, 50);
+    return;
+  }
   stopping = true;
   console.log(`${sig}: not accepting new connections, finishing in-flight requests`);
   server.close(() => { console.log('webapp stopped'); process.exit(0); });
