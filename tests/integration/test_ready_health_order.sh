@@ -45,11 +45,14 @@ start_timeout = "1s"
 [ready]
 tcp = "127.0.0.1:9"
 interval = "100ms"'
-for s in a b c d; do
-    service "$s" "command = [\"sh\", \"-c\", \"date +%s%N > $T/$s.start; trap 'date +%s%N > $T/$s.stop; sleep 0.3; exit 0' TERM; while :; do sleep 0.05; done\"]"
+after_of() { case $1 in b) echo '"a"' ;; c) echo '"b"' ;; esac; }
+for s in a b c d; do  # each is ready once it wrote its start time
+    service "$s" "command = [\"sh\", \"-c\", \"date +%s%N > $T/$s.start; trap 'date +%s%N > $T/$s.stop; sleep 0.3; exit 0' TERM; while :; do sleep 0.05; done\"]
+after = [$(after_of "$s")]
+[ready]
+command = [\"test\", \"-s\", \"$T/$s.start\"]
+interval = \"50ms\""
 done
-printf 'after = ["a"]\n' >>"$CONF/b.toml"
-printf 'after = ["b"]\n' >>"$CONF/c.toml"
 start_pid1
 
 pid=$(wait_until 5 eval '[ -n "$(pid_of web)" ] && [ "$(pid_of web)" != - ]'; pid_of web)
