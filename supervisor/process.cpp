@@ -73,9 +73,16 @@ struct ExecReport {
 // runs after fork: async-signal-safe only. Every pointer was prepared before fork.
 [[noreturn]] void run_child(const LaunchPlan& plan, const char* path, char* const* argv, char* const* envp,
                             const gid_t* groups, size_t group_count, int report_fd) {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for KILL/STOP
+    // Default dispositions for every signal. The raw system call, because glibc's sigaction()
+    // refuses signals 32 and 33 (its own), and an ignored one would survive exec: make, for one,
+    // starts its children with them ignored. Fails harmlessly for SIGKILL and SIGSTOP.
+    struct {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)();
+        unsigned long long mask;
+    } dfl{SIG_DFL, 0, nullptr, 0};
+    for (int sig = 1; sig < NSIG; ++sig) ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
 
     if (plan.foreground) {
         if (::setpgid(0, 0) < 0) fail_child(report_fd, ExecStage::session);
