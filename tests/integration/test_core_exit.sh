@@ -49,6 +49,22 @@ kill -HUP "$SPID"
 check "SIGHUP reloads and touches nothing unchanged" eval 'wait_until 5 log_has "0 added, 0 changed, 0 removed, 1 unchanged" && [ "$(pid_of fwd)" = "$pid" ]'
 kill -TERM "$SPID"; wait_exit 10
 
+# A second SIGTERM hurries a slow shutdown; leftovers that ignore SIGTERM get SIGKILL after --grace.
+only "slow=command = \"trap '' TERM; exec sleep 100000\"
+stop.timeout = \"30s\"" "detacher=command = '''setsid sh -c \"trap '' TERM; exec sleep 100001\" & exec sleep 100002'''"
+run_pid1 --grace 500ms
+wait_until 5 eval 'in_ns pgrep -f "^sleep 100001" >/dev/null'
+kill -TERM "$SPID"
+wait_until 5 log_has "shutting down"
+kill -TERM "$SPID"
+check "a second SIGTERM hurries a 30 s stop: PID 1 exits 0 within 3 s" eval 'wait_exit 3 && [ "$EXIT" = 0 ]'
+check "it says so" log_has "second shutdown signal: killing every process now"
+only "detacher=command = '''setsid sh -c \"trap '' TERM; exec sleep 100001\" & exec sleep 100002'''"
+run_pid1 --grace 500ms
+wait_until 5 eval 'in_ns pgrep -f "^sleep 100001" >/dev/null'
+kill -TERM "$SPID"
+check "a leftover ignoring SIGTERM: SIGKILL after --grace, PID 1 exits 0" eval 'wait_exit 5 && [ "$EXIT" = 0 ] && log_has "leftover processes did not exit within 500ms; sending SIGKILL"'
+
 # Single-command mode (tini-compatible).
 rm -f "$CONF"/*.toml
 sc() { unshare --pid --fork --mount-proc --kill-child "$BIN" --config-dir "$T/none" --socket "" -- "$@" >>"$LOG" 2>&1; }
