@@ -2,7 +2,8 @@
 # Log throughput: SIZE bytes of 100-byte lines from one writer, captured and passed on by each
 # log path, as MB/s (median of N runs, min-max) and as a ratio to ours:
 #   raw pipe     writer | cat > /dev/null          (no supervisor at all: the ceiling)
-#   ours         our supervisor as PID 1, "NAME | " prefixes on, its stdout a pipe into cat
+#   ours         our supervisor as PID 1, "NAME | " prefixes on, its stdout /dev/null (as issue 4 asks)
+#   ours, pipe   the same with its stdout a pipe into cat (what `docker logs` reads from)
 #   s6-log       writer | s6-log into a directory on tmpfs (/dev/shm)
 #   svlogd       writer | svlogd into a directory on tmpfs
 #   supervisord  supervisord capturing the writer, stdout_logfile on tmpfs
@@ -24,8 +25,15 @@ now() { date +%s%N; }
 
 # Each runner does one run of MODE (blocks|lines) and prints the seconds it took.
 run_raw() { local t0; t0=$(now); "$W/writer" "$SIZE" "$1" | cat >/dev/null; echo $(( $(now) - t0 )); }
+ours_config() { mkdir -p "$W/ours" && printf 'command = ["%s", "%s", "%s"]\ncritical = true\nrestart.policy = "never"\n' "$W/writer" "$SIZE" "$1" >"$W/ours/w.toml"; }
 run_ours() {
-    mkdir -p "$W/ours" && printf 'command = ["%s", "%s", "%s"]\ncritical = true\nrestart.policy = "never"\n' "$W/writer" "$SIZE" "$1" >"$W/ours/w.toml"
+    ours_config "$1"
+    local t0; t0=$(now)
+    unshare --pid --fork --mount-proc --kill-child "$BIN" --config-dir "$W/ours" --socket "" >/dev/null 2>&1
+    echo $(( $(now) - t0 ))
+}
+run_ourspipe() {
+    ours_config "$1"
     local t0; t0=$(now)
     unshare --pid --fork --mount-proc --kill-child "$BIN" --config-dir "$W/ours" --socket "" 2>/dev/null | cat >/dev/null
     echo $(( $(now) - t0 ))
@@ -80,12 +88,12 @@ echo "mode,path,median_mb_s,min_mb_s,max_mb_s" >"$CSV"
     echo
     echo "$((SIZE / 1000000)) MB of 100-byte lines, $RUNS runs each, MB/s: median [min-max], and the ratio of each to ours (above 1: faster than ours). $(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%d)."
     echo
-    echo "| writes | raw pipe | ours | s6-log | svlogd | supervisord |"
-    echo "|---|---|---|---|---|---|"
+    echo "| writes | raw pipe | ours | ours, stdout a pipe | s6-log | svlogd | supervisord |"
+    echo "|---|---|---|---|---|---|---|"
 } >"$OUT"
 for mode in blocks lines; do
     declare -A med=() cell=()
-    for path in raw ours s6 svlogd supervisord; do
+    for path in raw ours ourspipe s6 svlogd supervisord; do
         read -r m lo hi < <(measure "$path" "$mode")
         med[$path]=$m
         cell[$path]="$m [$lo-$hi]"
@@ -93,7 +101,7 @@ for mode in blocks lines; do
         echo "  $mode $path: $m MB/s [$lo-$hi]" >&2
     done
     row="| $([ "$mode" = blocks ] && echo "64 KB blocks" || echo "one per line") |"
-    for path in raw ours s6 svlogd supervisord; do
+    for path in raw ours ourspipe s6 svlogd supervisord; do
         ratio=$(awk -v a="${med[$path]}" -v b="${med[ours]}" 'BEGIN { printf "%.2f", a / b }')
         if [ "$path" = ours ]; then row+=" **${cell[$path]}** |"; else row+=" ${cell[$path]} ×$ratio |"; fi
     done

@@ -20,7 +20,13 @@ namespace sv {
 namespace {
 
 constexpr size_t kConsoleLimit = 8 << 20;  // bytes waiting for a slow console reader
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = 256 * 1024;
+// A service's output pipe holds this much (Linux's default is 64 KiB): a busy writer then
+// wakes the loop four times less often. Best effort: past the per-user pipe quota the
+// kernel refuses, and the default stays.
+constexpr int kPipeSize = 256 * 1024;
+constexpr uint64_t kRestMs = 1;  // see Pipe::on_read
+constexpr size_t kSmallRead = 4096;
 
 void append_time(std::string& out, std::chrono::system_clock::time_point now) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
@@ -47,41 +53,6 @@ size_t utf8_sequence(std::string_view s) {
 }  // namespace
 
 // ---- lines ------------------------------------------------------------------------------
-
-void LineSplitter::feed(const char* data, size_t size, const Emit& emit) {
-    std::string_view rest(data, size);
-    while (!rest.empty()) {
-        size_t newline = rest.find('\n');
-        size_t room = kMaxLine - partial_.size();
-        if (newline == std::string_view::npos || newline > room) {
-            if (rest.size() < room) {  // no end of line yet: keep it for the next read
-                partial_.append(rest);
-                return;
-            }
-            partial_.append(rest.substr(0, room));
-            rest.remove_prefix(room);
-            emit(partial_, continuing_);
-            partial_.clear();
-            continuing_ = true;
-            continue;
-        }
-        if (partial_.empty()) {
-            emit(rest.substr(0, newline), continuing_);  // the common case: no copy
-        } else {
-            partial_.append(rest.substr(0, newline));
-            emit(partial_, continuing_);
-            partial_.clear();
-        }
-        continuing_ = false;
-        rest.remove_prefix(newline + 1);
-    }
-}
-
-void LineSplitter::finish(const Emit& emit) {
-    if (!partial_.empty()) emit(partial_, continuing_);
-    partial_.clear();
-    continuing_ = false;
-}
 
 void append_json_string(std::string& out, std::string_view text) {
     out += '"';
@@ -329,9 +300,8 @@ ServiceLog::ServiceLog(const ServiceSpec& spec, OutputQueue& console, std::share
         file_ = std::make_unique<FileSink>(spec_.file, spec_.max_size, spec_.max_files);
 }
 
-void ServiceLog::line(Stream stream, std::string_view text, bool continued) {
+void ServiceLog::line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now) {
     LogMode mode = stream == Stream::err ? spec_.stderr_mode : spec_.stdout_mode;
-    auto now = std::chrono::system_clock::now();
     if (mode == LogMode::console) {
         // name + marks + json overhead is well under 256 bytes; json escapes may grow the line 6x.
         size_t worst = text.size() * (spec_.format == LogFormat::json ? 6 : 1) + name_.size() + 256;
@@ -339,7 +309,7 @@ void ServiceLog::line(Stream stream, std::string_view text, bool continued) {
     } else if (mode == LogMode::file) {
         format_line(file_->buffer(), spec_.format, name_, stream, text, continued, now);
     }
-    if (syslog_) syslog_->send(spec_.facility, stream == Stream::err ? 3 : 6, name_, text);
+    if (syslog_) syslog_->send(spec_.facility, stream == Stream::err ? 3 : 6, name_, text, now);
 }
 
 void ServiceLog::flush() {
@@ -355,12 +325,14 @@ class LogHub::Pipe {
         handle_ = new_handle<uv_pipe_t>(this);
         uv_pipe_init(hub.loop_, handle_, 0);
         uv_pipe_open(handle_, fd);
-        uv_read_start(reinterpret_cast<uv_stream_t*>(handle_), [](uv_handle_t*, size_t, uv_buf_t* buf) {
-            static char chunk[kReadChunk];
-            *buf = uv_buf_init(chunk, sizeof chunk);
-        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<Pipe*>(s->data)->on_read(n, buf); });
+        rest_ = new_handle<uv_timer_t>(this);
+        uv_timer_init(hub.loop_, rest_);
+        resume();
     }
-    ~Pipe() { close_handle(handle_); }
+    ~Pipe() {
+        close_handle(rest_);
+        close_handle(handle_);
+    }
 
     // Every pipe ends with its last line flushed; called at EOF and at shutdown (after reading
     // what the ended service left in the pipe).
@@ -369,8 +341,9 @@ class LogHub::Pipe {
         static char chunk[kReadChunk];
         ssize_t n;
         while (drain && uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0 && (n = ::read(fd, chunk, sizeof chunk)) > 0)
-            splitter_.feed(chunk, static_cast<size_t>(n), [this](std::string_view line, bool continued) { log_->line(stream_, line, continued); });
-        splitter_.finish([this](std::string_view line, bool continued) { log_->line(stream_, line, continued); });
+            take(chunk, static_cast<size_t>(n));
+        auto now = std::chrono::system_clock::now();
+        splitter_.finish([&](std::string_view line, bool continued) { log_->line(stream_, line, continued, now); });
         log_->flush();
     }
 
@@ -382,8 +355,31 @@ class LogHub::Pipe {
             delete this;
             return;
         }
-        splitter_.feed(buf->base, static_cast<size_t>(n), [this](std::string_view line, bool continued) { log_->line(stream_, line, continued); });
+        take(buf->base, static_cast<size_t>(n));
         log_->flush();
+        // A second small read within the same millisecond means a burst of small writes: let the
+        // pipe fill for a millisecond instead of being woken for every line (which slows the
+        // writer more than the reading costs us). A trickle of lines is still read as each
+        // comes, and big writes are read as fast as they come.
+        uint64_t now = uv_now(hub_.loop_);
+        if (now - last_read_ < kRestMs && static_cast<size_t>(n) < kSmallRead) {
+            uv_read_stop(reinterpret_cast<uv_stream_t*>(handle_));
+            uv_timer_start(rest_, [](uv_timer_t* t) { static_cast<Pipe*>(t->data)->resume(); }, kRestMs, 0);
+        }
+        last_read_ = now;
+    }
+
+    void resume() {
+        uv_read_start(reinterpret_cast<uv_stream_t*>(handle_), [](uv_handle_t*, size_t, uv_buf_t* buf) {
+            static char chunk[kReadChunk];
+            *buf = uv_buf_init(chunk, sizeof chunk);
+        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<Pipe*>(s->data)->on_read(n, buf); });
+    }
+
+    // The lines of one read share one time stamp.
+    void take(const char* data, size_t size) {
+        auto now = std::chrono::system_clock::now();
+        splitter_.feed(data, size, [&](std::string_view line, bool continued) { log_->line(stream_, line, continued, now); });
     }
 
     LogHub& hub_;
@@ -391,6 +387,8 @@ class LogHub::Pipe {
     Stream stream_;
     LineSplitter splitter_;
     uv_pipe_t* handle_ = nullptr;
+    uv_timer_t* rest_ = nullptr;
+    uint64_t last_read_ = 0;
 };
 
 // ---- the supervisor's own messages -------------------------------------------------------
@@ -503,6 +501,7 @@ bool LogHub::prepare(LaunchPlan& plan, const std::shared_ptr<ServiceLog>& log, s
             after_fork(plan);
             return false;
         }
+        ::fcntl(fds[0], F_SETPIPE_SZ, kPipeSize);
         target = fds[1];
         pipes_.insert(new Pipe(*this, log, stream, fds[0]));
     }

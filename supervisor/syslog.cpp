@@ -22,10 +22,6 @@ namespace {
 constexpr size_t kQueueLimit = 4 << 20;  // bytes waiting per destination
 constexpr uint64_t kMaxRetryMs = 10'000;
 
-long long unix_ms_now() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 SyslogDestination::SyslogDestination(uv_loop_t* loop, std::string url, std::string hostname, Resolver resolver)
@@ -93,8 +89,10 @@ std::string SyslogDestination::frame(char kind, int facility, int severity, std:
     return counted;
 }
 
-void SyslogDestination::send(int facility, int severity, std::string_view app, std::string_view message) {
-    std::string framed = frame(kind_, facility, severity, hostname_, app, message, unix_ms_now());
+void SyslogDestination::send(int facility, int severity, std::string_view app, std::string_view message,
+                             std::chrono::system_clock::time_point now) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    std::string framed = frame(kind_, facility, severity, hostname_, app, message, ms);
     if (queued_bytes_ + framed.size() > kQueueLimit) {
         ++drops_[std::string(app)];
         return;

@@ -28,11 +28,16 @@ stdout = \"file\"
 file = \"$T/fil.log\"
 max_size = \"16KiB\"
 max_files = 3"
+# A burst of small writes makes the reader rest between reads; the line after the burst must
+# still come while the service lives on (its pipe stays open: no EOF to flush it).
+service burst 'command = "awk \"BEGIN { for (i = 1; i <= 200000; i++) { print \\\"burst \\\" i; fflush() } }\"; echo end of the burst; exec sleep 100000"'
 for n in 1 2 3 4; do
     service "n$n" "command = [\"awk\", \"BEGIN { for (i = 1; i <= 250000; i++) printf \\\"n$n %07d xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\\\\n\\\", i }\"]
 restart.policy = \"never\""
 done
 start_pid1
+check "a burst of small writes: every line, the last one while the service still runs" eval '
+    wait_until 20 grep -qx "burst | end of the burst" "$LOG" && [ "$(grep -c "^burst | burst " "$LOG")" = 200000 ]'
 check "every service ran" wait_until 60 eval '[ "$(ctl status | grep -c " exited ")" = 10 ]'
 kill -TERM "$SPID"; wait_exit 20
 
