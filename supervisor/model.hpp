@@ -14,6 +14,9 @@ using Duration = std::chrono::milliseconds;
 
 enum class RestartPolicy { always, on_failure, never };
 
+// The wait after the first quick end of a service whose restart delay is 0 (Service::ended).
+constexpr Duration kRestartFloor{10};
+
 struct RestartSpec {
     RestartPolicy policy = RestartPolicy::always;
     std::vector<int> success_codes{0};

@@ -175,8 +175,11 @@ Actions Service::ended(const Outcome& outcome, TimePoint now) {
     }
     enter(State::backoff, now);
     actions.push_back({Action::arm_timer, 0, delay_});
+    // A zero delay restarts at once, but a service that keeps ending quickly then waits from
+    // kRestartFloor up, like any other: never a busy crash loop, unless max_delay is 0 too.
     auto grown = std::chrono::duration<double, std::milli>(delay_.count() * rs.factor);
-    delay_ = std::min(rs.max_delay, std::chrono::duration_cast<Duration>(grown));
+    Duration next = delay_ == Duration::zero() ? kRestartFloor : std::chrono::duration_cast<Duration>(grown);
+    delay_ = std::min(rs.max_delay, next);
     return actions;
 }
 

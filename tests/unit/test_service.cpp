@@ -90,6 +90,29 @@ TEST_CASE("crash loop: the delay doubles up to max_delay, and a long run resets 
     CHECK(s.consecutive_failures() == 1);
 }
 
+TEST_CASE("delay 0: the first restart at once, then a floor of 10 ms that grows; max_delay 0 opts out") {
+    for (long max_delay : {1000L, 0L}) {
+        Clockwork clock;
+        ServiceSpec spec = spec_with(RestartPolicy::always);
+        spec.restart.delay = Duration{0};
+        spec.restart.max_delay = Duration{max_delay};
+        Service s(spec);
+        s.start(clock.now);
+        std::vector<long> delays;
+        for (int i = 0; i < 5; ++i) {
+            run(s, clock, 100 + i);
+            Actions a = s.ended(exit_code(1), clock.now);
+            delays.push_back(armed(a).count());
+            clock.advance(armed(a));
+            s.timer_fired(clock.now);
+        }
+        CHECK(delays == (max_delay ? std::vector<long>{0, 10, 20, 40, 80} : std::vector<long>{0, 0, 0, 0, 0}));
+        run(s, clock, 200);
+        clock.advance(Duration{10000});  // a run of reset_after: at once again
+        CHECK(armed(s.ended(exit_code(1), clock.now)) == Duration{0});
+    }
+}
+
 TEST_CASE("max_retries: gives up after that many consecutive failed starts") {
     Clockwork clock;
     Service s(spec_with(RestartPolicy::always, 3));
