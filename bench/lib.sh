@@ -3,7 +3,8 @@
 # Globals run.sh sets before sourcing the scenarios:
 #   WORK      a private temporary directory (removed at exit)
 #   SVC       the workload program (bench/tools/benchsvc.c, built static into $WORK/bin)
-#   OURS      our release build (build/supervisor); OURS_STATIC the static one (build-static/)
+#   OURS      ours as benchmarked: the static build (build-static/), the one the images ship;
+#             OURS_STATIC always the static one (the size scenario)
 #   REPS      repetitions per figure (5, --quick: 3)
 #   RAW       the raw results, one measurement per line (see record)
 

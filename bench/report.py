@@ -201,8 +201,8 @@ def main():
     out.append("Each supervisor is PID 1 of its own PID namespace with the same workload (`bench/tools/benchsvc.c`). "
                "Cells: median <small>[min–max]</small> and **×ratio** = the peer's median / ours "
                "(for every figure here, above 1 means ours is better). "
-               "Ours is the release build (`build/supervisor`), and the static one (`build-static/supervisor`) "
-               "for the idle footprint and the size. "
+               "Ours is the static build (`build-static/supervisor`, the binary the Dockerfiles ship) "
+               "in every scenario. "
                "How each figure is measured: the comment at the top of `bench/scenarios/*.sh`. "
                "Regenerate with `bench/run.sh` (`--quick`: 3 repetitions instead of 5).")
     out.append("")

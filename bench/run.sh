@@ -55,7 +55,9 @@ if [ -z "${BENCH_NO_BUILD:-}" ]; then
   make -s -C "$ROOT" build >/dev/null
   make -s -C "$ROOT" static >/dev/null
 fi
-OURS=${BENCH_OURS:-$ROOT/build/supervisor}   # BENCH_OURS=build-static/supervisor: the static one everywhere
+# Ours is the static build, the binary Dockerfile.ha and Dockerfile.webapp ship (BENCH_OURS=
+# build/supervisor: the dynamically linked one instead).
+OURS=${BENCH_OURS:-$ROOT/build-static/supervisor}
 OURS_STATIC=$ROOT/build-static/supervisor
 for b in "$OURS" "$OURS_STATIC"; do [ -x "$b" ] || { echo "missing $b (make build, make static)" >&2; exit 1; }; done
 
