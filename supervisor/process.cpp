@@ -70,19 +70,40 @@ struct ExecReport {
     ::_exit(127);
 }
 
+// The kernel's struct sigaction, for the raw system call: glibc's sigaction() refuses signals
+// 32 and 33 (its own), and those too may be ignored (make, for one, starts its children so).
+struct KernelSigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    unsigned long long mask;
+};
+
+// The signals the supervisor ignores (inherited from whoever started it, and SIGPIPE). Caught
+// signals go back to their default at exec by themselves; ignored ones would stay ignored in
+// every service. Read once, at the first launch: the supervisor sets no disposition after
+// SignalReceiver::open, which comes first.
+unsigned long long ignored_signals() {
+    static const unsigned long long mask = [] {
+        unsigned long long bits = 0;
+        for (int sig = 1; sig < NSIG && sig <= 64; ++sig) {
+            KernelSigaction current{};
+            if (::syscall(SYS_rt_sigaction, sig, nullptr, &current, sizeof current.mask) == 0 && current.handler == SIG_IGN)
+                bits |= 1ull << (sig - 1);
+        }
+        return bits;
+    }();
+    return mask;
+}
+
 // runs after fork: async-signal-safe only. Every pointer was prepared before fork.
 [[noreturn]] void run_child(const LaunchPlan& plan, const char* path, char* const* argv, char* const* envp,
-                            const gid_t* groups, size_t group_count, int report_fd) {
-    // Default dispositions for every signal. The raw system call, because glibc's sigaction()
-    // refuses signals 32 and 33 (its own), and an ignored one would survive exec: make, for one,
-    // starts its children with them ignored. Fails harmlessly for SIGKILL and SIGSTOP.
-    struct {
-        void (*handler)(int);
-        unsigned long flags;
-        void (*restorer)();
-        unsigned long long mask;
-    } dfl{SIG_DFL, 0, nullptr, 0};
-    for (int sig = 1; sig < NSIG; ++sig) ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
+                            const gid_t* groups, size_t group_count, int report_fd, unsigned long long ignored) {
+    // Default dispositions for the signals the supervisor ignores (every signal is blocked
+    // until just before exec, so no handler of ours can run here).
+    KernelSigaction dfl{SIG_DFL, 0, nullptr, 0};
+    for (int sig = 1; ignored != 0 && sig <= 64; ++sig, ignored >>= 1)
+        if (ignored & 1) ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
 
     if (plan.foreground) {
         if (::setpgid(0, 0) < 0) fail_child(report_fd, ExecStage::session);
@@ -244,11 +265,12 @@ std::optional<Launched> launch(const LaunchPlan& plan) {
     int report[2];
     if (::pipe2(report, O_CLOEXEC | O_NONBLOCK) < 0) return std::nullopt;
 
+    unsigned long long ignored = ignored_signals();
     sigset_t all, old;
     ::sigfillset(&all);
     ::sigprocmask(SIG_BLOCK, &all, &old);
     pid_t pid = ::fork();
-    if (pid == 0) run_child(plan, plan.path.c_str(), argv.data(), envp.data(), plan.groups.data(), plan.groups.size(), report[1]);
+    if (pid == 0) run_child(plan, plan.path.c_str(), argv.data(), envp.data(), plan.groups.data(), plan.groups.size(), report[1], ignored);
     int fork_error = errno;
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     ::close(report[1]);

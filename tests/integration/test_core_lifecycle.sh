@@ -50,6 +50,7 @@ check "backoff: and not much more (a crash loop does not stall)" eval 'set -- $g
 
 # A child's clean start.
 check "the child's signal mask and ignored set are empty" wait_until 30 eval 'grep -q "SigBlk:.0000000000000000" "$T/clean.sigs" && grep -q "SigIgn:.0000000000000000" "$T/clean.sigs"'
+check "... though PID 1 itself ignores some (SIGPIPE, and SIGINT/SIGQUIT from the shell's &)" eval '! grep -q "SigIgn:.0000000000000000" "/proc/$SPID/status"'
 check "its stdin is /dev/null" test "$(cat "$T/clean.stdin")" = /dev/null
 check "it has no descriptor beyond 0-2 (ls shows its own 3)" test "$(xargs <"$T/clean.fds")" = "0 1 2 3"
 check "it leads its own session" test "$(xargs <"$T/clean.sid")" = "$(cat "$T/clean.pid")"
