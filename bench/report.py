@@ -42,7 +42,7 @@ TARGETS = [
     ("shutdown-10", "SIGTERM to PID 1 exit", "ours", "<", 3.0, "under 3 ms"),
     ("shutdown-10", "stopped gracefully", "ours", "==", 10, "every service stopped gracefully"),
     ("orphans", "zombies left after 1 s", "ours", "==", 0, "0 zombies left"),
-    ("orphans", "ms until all reaped", "ours", "<", 10.0, "all reaped in under 10 ms"),
+    ("orphans", "ms to reap 2000 zombies", "ours", "<", 10.0, "all reaped in under 10 ms (the reaping alone)"),
     ("crash", "CPU ms in 10 s", "ours-1s", "<", 5.0, "under 5 ms CPU (at the 1 s cadence of s6/runit)"),
     ("crash", "CPU ms in 10 s", "ours", "<", 5.0, "under 5 ms CPU (delay 0, as the scenario asks: ours then "
      "restarts without pause, over 1000 times a second)"),

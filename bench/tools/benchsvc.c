@@ -13,7 +13,7 @@
 //   orphans [N]        makes N orphans (default 2000) that exit at the same moment; writes
 //                      "orphans N reap_ms X left_1s Y" (X: ms from their release until the last
 //                      one was reaped by PID 1, -1 if not within 2 s; Y: not yet reaped 1 s
-//                      after the release), then waits
+//                      after the release), then waits. With BENCH_HOLD=FILE: see held_orphans
 // Run as `run` (s6 and runit service directories link ./run to this binary): the mode is
 // $BENCH_MODE and NAME is the service directory's name (the current directory).
 //
@@ -105,6 +105,62 @@ static int mode_crash(void) {
     return 1;
 }
 
+// Whether PID `pid` is a zombie (exited, not reaped yet), from /proc/PID/stat.
+static int is_zombie(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    const char* end = strrchr(buf, ')');
+    return end && end[1] == ' ' && end[2] == 'Z';
+}
+
+// The reaping alone, without the exits: the harness stops PID 1 (SIGSTOP from outside the
+// namespace), creates HOLD; the N are released and all become zombies; "zombies N" tells the
+// harness to continue PID 1 (it notes the time of its SIGCONT); the time the last one is gone is
+// written as "reaped <ns>" (-1 if not within 2 s).
+static int held_orphans(pid_t* pids, int count, int release_fd, const char* hold) {
+    char line[160];
+    snprintf(line, sizeof line, "held %d\n", count);
+    emit(line);
+    for (int waited = 0; access(hold, F_OK) != 0; ++waited) {
+        if (waited > 60000) return 3;
+        sleep_ms(1);
+    }
+    close(release_fd);
+    int zombies = 0;
+    for (int waited = 0; zombies < count && waited < 10000; ++waited) {
+        zombies = 0;
+        for (int i = 0; i < count; ++i) zombies += is_zombie(pids[i]);
+        if (zombies < count) sleep_ms(1);
+    }
+    snprintf(line, sizeof line, "zombies %d\n", zombies);
+    emit(line);
+    long long t0 = now_ns(), reaped_at = -1;
+    for (int left = count;;) {
+        int kept = 0;
+        for (int i = 0; i < left; ++i)
+            if (!(kill(pids[i], 0) < 0 && errno == ESRCH)) pids[kept++] = pids[i];
+        left = kept;
+        long long t = now_ns();
+        if (left == 0) {
+            reaped_at = t;
+            break;
+        }
+        if (t - t0 >= 2000000000LL) break;
+        struct timespec pause_ts = {0, 100000};
+        nanosleep(&pause_ts, NULL);
+    }
+    snprintf(line, sizeof line, "reaped %lld\n", reaped_at);
+    emit(line);
+    strcpy(name_buf, "orphans");
+    return mode_long();
+}
+
 static int mode_orphans(int n) {
     int release[2], report[2];
     if (pipe2(release, O_CLOEXEC) < 0 || pipe(report) < 0) return 2;
@@ -145,6 +201,8 @@ static int mode_orphans(int n) {
     while (waitpid(middle, &status, 0) < 0 && errno == EINTR) {}
     sleep_ms(100);  // let the reparenting of the N settle before the release
 
+    const char* hold = getenv("BENCH_HOLD");
+    if (hold && *hold) return held_orphans(pids, count, release[1], hold);
     long long t0 = now_ns();
     close(release[1]);
     // A pid that still answers kill(pid, 0) has not been reaped yet (a zombie answers too).
