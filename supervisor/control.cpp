@@ -239,9 +239,9 @@ void ControlServer::on_connection(uv_stream_t* server, int status) {
 
 void ControlServer::close() {
     if (!server_) return;
+    // libuv removes the socket file it bound as it closes the handle.
     uv_close(reinterpret_cast<uv_handle_t*>(server_), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
     server_ = nullptr;
-    ::unlink(path_.c_str());
 }
 
 ControlServer::~ControlServer() { close(); }

@@ -405,7 +405,7 @@ void SignalReceiver::close() {
 void SignalReceiver::on_readable(uv_poll_t* handle, int, int) {
     auto* self = static_cast<SignalReceiver*>(handle->data);
     signalfd_siginfo info[16];
-    for (;;) {
+    while (self->fd_ >= 0) {  // a callback may close the receiver (the end of a shutdown)
         ssize_t n = ::read(self->fd_, info, sizeof info);
         if (n <= 0) return;
         for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof info[0]); ++i) self->callback_(info[i]);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every command of the client, with its exit status: status (table, --json, NAME, unknown),
 # start, stop, restart, signal, reload, shutdown, and the client with no supervisor to talk to.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 service web "command = [\"sh\", \"$T/recorder.sh\", \"$T/web.signals\"]"
 # slow: takes a second to stop (its TERM trap sleeps), so `stop` has something to wait for.

@@ -2,7 +2,7 @@
 # The control socket: mode 0600, peers checked with SO_PEERCRED (another uid is refused with a
 # clear message), and malformed, oversized, silent or too many requests get an error or a close
 # without hurting PID 1 (it answers afterwards, and has no more fds than before).
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 service web "command = [\"sh\", \"$T/recorder.sh\", \"$T/web.signals\"]"
 start_pid1

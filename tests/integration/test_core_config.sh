@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bad service files: every error of every file at once with file:line:col, a distinct exit
 # status (78), and nothing started; `supervisor check` says the same without running anything.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 service good "command = [\"sh\", \"-c\", \"touch $T/good.ran; exec sleep 1000\"]"
 service typo 'command = ["sleep", "1"]

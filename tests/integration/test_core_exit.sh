@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Exit statuses of PID 1 (critical services, requested shutdown, single-command mode) and the
 # signals it passes on.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 # Runs PID 1 with the service directory as it is now and ARGS; sets $EXIT when it has ended.
 run_pid1() { rm -f "$SOCK"; start_pid1 "$@"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The init core as PID 1: orphans reaped, restart backoff timing, giving up, stop escalation to
 # SIGKILL of the whole group, a clean state in children, exec failures reported per step.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 zombies() { in_ns ps -e -o stat= | grep -c '^Z' || true; }
 ms_of() { date -u -d "$1" +%s%3N; }  # an ISO log timestamp in ms
@@ -69,4 +69,5 @@ kill -TERM "$SPID"
 check "PID 1 exits 0 within 5 s" eval 'wait_exit 5 && [ "$EXIT" = 0 ]'
 check "the stop timeout escalated to SIGKILL" log_has "stubborn: did not stop within 1s; sent SIGKILL to its process group"
 check "its children were killed with it" eval '! pgrep -f "^sleep 20000[12]" >/dev/null'
+check "the control socket file is gone" test ! -e "$SOCK"
 finish

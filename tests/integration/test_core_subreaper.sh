@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Not PID 1: the supervisor makes itself a child subreaper, adopts the daemons its services
 # leave behind, reaps them, and stops them at shutdown.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 service daemonizer "command = '''setsid sh -c 'echo \$\$ > $T/daemon.pid; exec sleep 100000' & sleep 0.1; exit 0'''
 restart.policy = \"never\""

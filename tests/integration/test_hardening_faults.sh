@@ -2,7 +2,7 @@
 # Faults PID 1 must survive: a service forking without end, a service flooding or closing its
 # stdout, the config directory vanishing during a reload, a full disk under a file log, SIGKILL
 # of a service while it is being stopped, and signal storms.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 count_in_ns() { in_ns ps -e -o comm= | grep -c "^$1\$"; }
 responsive() { timeout 2 "$BIN" status --socket "$SOCK" >/dev/null; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Leaks and growth: 10,000 restarts of a crashing service and 1,000 reloads leave PID 1's RSS
 # and open-fd count flat (measured after a warm-up and at the end).
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$SPID/status"; }
 # A crashing service has the descriptors of its last runs open (exec status, stdout and stderr

@@ -2,7 +2,7 @@
 # Least privilege: user/group/supplementary groups dropped as /proc shows them, no_new_privs,
 # capabilities kept when dropping root, service files writable by others refused, secrets from
 # the environment never in the logs, and fork() failing (RLIMIT_NPROC) is a counted failed start.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 # Users of our own, seen only by PID 1's mount namespace (bind-mounted over /etc/passwd, /etc/group).
 cp /etc/passwd "$T/passwd" && cp /etc/group "$T/group"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Valgrind's memcheck on PID 1 through restarts, reloads, control requests, captured logs and
 # a graceful shutdown: no leak, no invalid access.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
 
 service crash '

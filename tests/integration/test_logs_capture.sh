@@ -2,7 +2,7 @@
 # Log capture: prefixes and streams, no interleaving inside a line, partial and overlong lines,
 # bytes that are not UTF-8, json and plain formats, inherit/null/file modes with rotation,
 # 1,000,000 lines from four services without a loss, and a console nobody reads.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 out_lines() { grep -c "$1" "$LOG" || true; }
 
 service pre 'command = "echo to stdout; echo to stderr >&2; printf \"no newline at the end\""

@@ -2,7 +2,7 @@
 # A console nobody reads (a stuck `docker logs`): PID 1's stdout is a pipe whose reader is
 # stopped while a service floods it. Supervision must go on, and once the reader resumes the
 # lost lines are reported.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 mkfifo "$T/console"
 service flood 'command = "while :; do echo flooding flooding flooding flooding flooding flooding; done"'

@@ -2,7 +2,7 @@
 # Syslog copies to a real rsyslogd over unix, udp and tcp; the tcp destination goes down and
 # comes back: supervision goes on meanwhile, lines written after it is back arrive, drops are
 # counted and reported. Also a console nobody reads: supervision goes on, drops are reported.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 command -v rsyslogd >/dev/null || { echo "rsyslogd is not installed"; exit 1; }
 
 port() { /usr/bin/python3 -c 'import socket, sys; s=socket.socket(type=socket.SOCK_DGRAM if sys.argv[1]=="u" else socket.SOCK_STREAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"; }

@@ -2,7 +2,7 @@
 # Health checks restart a service that stops answering, a hanging check is killed at its
 # timeout, oneshots gate their dependents, start_timeout counts as a failed start, shutdown runs
 # in reverse dependency order, and dependency errors are config errors at load and at reload.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 cat >"$T/flip.py" <<PY
 import http.server, os, sys

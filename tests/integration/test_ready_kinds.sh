@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Readiness of each kind (tcp, http, command, sd_notify, a real `haproxy -Ws`) gates the start
 # of the services that name it in `after`; status and --wait-ready report it.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 P_TCP=$(port) P_HTTP=$(port) P_HA=$(port)

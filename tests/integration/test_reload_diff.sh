@@ -2,7 +2,7 @@
 # Directory reload, by SIGHUP and by `supervisor reload`: added services start, removed ones
 # stop with their stop signal and disappear, changed ones restart with the new file, and
 # unchanged ones are not touched (same pid, not a single signal).
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 service a "command = [\"sh\", \"$T/recorder.sh\", \"$T/a.signals\"]"
 service b 'command = ["sleep", "1001"]'

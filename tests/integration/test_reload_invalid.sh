@@ -2,7 +2,7 @@
 # A reload that meets an invalid file changes nothing: every error is logged (and returned to
 # `supervisor reload`) with file:line:col, and the running set stays exactly as it was, even
 # the valid changes made alongside.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 service a "command = [\"sh\", \"$T/recorder.sh\", \"$T/a.signals\"]"
 service b "command = [\"sh\", \"$T/recorder.sh\", \"$T/b.signals\"]"

@@ -4,7 +4,7 @@
 # output; a watched file replaced by rename triggers a reload, bursts are debounced, a failing
 # check on a watched change leaves the service alone, and a change made while a check runs is
 # not lost.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 # check_cfg.sh FILE [SECONDS]: a config check. It reads FILE (and leaves a copy in
 # $T/NAME.checked), takes SECONDS as a real check may, then passes if FILE said "valid...".

@@ -2,7 +2,7 @@
 # 500 SIGHUPs in about a second while services come and go in the directory: the reloads are
 # coalesced, the end state matches the directory exactly, PID 1 neither dies nor leaks fds,
 # and a service that did not change keeps its pid through it all.
-source "$(dirname "$0")/lib_control.sh"
+source "$(dirname "$0")/lib.sh"
 
 service keep "command = [\"sh\", \"$T/recorder.sh\", \"$T/keep.signals\"]"
 service r1 'command = ["sleep", "1001"]'
