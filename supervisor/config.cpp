@@ -1,12 +1,13 @@
 #include "config.hpp"
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <toml++/toml.h>
@@ -14,8 +15,6 @@
 #include "units.hpp"
 
 namespace sv {
-
-namespace fs = std::filesystem;
 
 std::string Diagnostic::str() const {
     if (line <= 0) return file + ": " + message;
@@ -576,49 +575,62 @@ std::string unsafe_permissions(const struct stat& st) {
     return {};
 }
 
-void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-        if (!missing_ok)
-            result.errors.push_back({dir, 0, 0, fs::exists(dir, ec) ? "not a directory" : "no such directory"});
-        return;
+// The `*.toml` entries of `dir` (not starting with a dot), as "dir/name" paths, sorted;
+// false with errno set if the directory cannot be read.
+bool list_service_files(const std::string& dir, std::vector<std::string>& files) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return false;
+    std::string prefix = dir.empty() || dir.back() == '/' ? dir : dir + "/";
+    for (;;) {
+        errno = 0;
+        const dirent* entry = ::readdir(d);
+        if (!entry) break;
+        std::string_view file = entry->d_name;
+        if (file.empty() || file[0] == '.' || !file.ends_with(".toml")) continue;
+        files.push_back(prefix + std::string(file));
     }
-    struct stat dir_stat {};
-    if (::stat(dir.c_str(), &dir_stat) == 0) {
-        if (std::string why = unsafe_permissions(dir_stat); !why.empty())
-            result.errors.push_back({dir, 0, 0, "refused: the directory " + why + "; anyone who can write there can run code as this supervisor's user (fix: chown root and chmod go-w)"});
-    }
-    std::vector<fs::path> files;
-    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-        const fs::path& p = it->path();
-        std::string file = p.filename().string();
-        if (file.empty() || file[0] == '.' || p.extension() != ".toml") continue;
-        files.push_back(p);
-    }
-    if (ec) {
-        result.errors.push_back({dir, 0, 0, "cannot read directory: " + ec.message()});
-        return;
-    }
+    int error = errno;
+    ::closedir(d);
+    if (error != 0) return errno = error, false;
     std::sort(files.begin(), files.end());
-    for (const fs::path& p : files) {
-        std::string name = p.stem().string();
+    return true;
+}
+
+void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
+    struct stat dir_stat {};
+    int found = ::stat(dir.c_str(), &dir_stat);
+    if (found != 0 || !S_ISDIR(dir_stat.st_mode)) {
+        if (!missing_ok) result.errors.push_back({dir, 0, 0, found == 0 ? "not a directory" : "no such directory"});
+        return;
+    }
+    if (std::string why = unsafe_permissions(dir_stat); !why.empty())
+        result.errors.push_back({dir, 0, 0, "refused: the directory " + why + "; anyone who can write there can run code as this supervisor's user (fix: chown root and chmod go-w)"});
+    std::vector<std::string> files;
+    if (!list_service_files(dir, files)) {
+        result.errors.push_back({dir, 0, 0, "cannot read directory: " + std::string(std::strerror(errno))});
+        return;
+    }
+    for (const std::string& path : files) {
+        size_t slash = path.rfind('/');
+        std::string name = path.substr(slash == std::string::npos ? 0 : slash + 1);
+        name.resize(name.size() - 5);  // the ".toml"
         if (!valid_service_name(name)) {
-            result.errors.push_back({p.string(), 0, 0, "\"" + name + "\" is not a valid service name (letters, digits, _ . - only)"});
+            result.errors.push_back({path, 0, 0, "\"" + name + "\" is not a valid service name (letters, digits, _ . - only)"});
             continue;
         }
         std::string text;
-        if (!read_file(p.string(), text)) {
-            result.errors.push_back({p.string(), 0, 0, "cannot read: " + std::string(std::strerror(errno))});
+        if (!read_file(path, text)) {
+            result.errors.push_back({path, 0, 0, "cannot read: " + std::string(std::strerror(errno))});
             continue;
         }
         struct stat st {};
-        if (::stat(p.c_str(), &st) == 0) {
+        if (::stat(path.c_str(), &st) == 0) {
             if (std::string why = unsafe_permissions(st); !why.empty()) {
-                result.errors.push_back({p.string(), 0, 0, "refused: the file " + why + "; anyone who can write it can run code as this supervisor's user (fix: chown root and chmod go-w)"});
+                result.errors.push_back({path, 0, 0, "refused: the file " + why + "; anyone who can write it can run code as this supervisor's user (fix: chown root and chmod go-w)"});
                 continue;
             }
         }
-        result.services.push_back(parse_service(text, p.string(), name, result.errors));
+        result.services.push_back(parse_service(text, path, name, result.errors));
     }
     return;
 }

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <spdlog/spdlog.h>
 
 #include "config.hpp"
@@ -176,11 +175,24 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply) {
     });
 }
 
+namespace {
+
+// The directory part of an absolute file path, as std::filesystem's parent_path gives it:
+// "/a/b" and "/a//b" give "/a", "/b" gives "/".
+std::string parent_directory(const std::string& file) {
+    size_t slash = file.rfind('/');
+    if (slash == std::string::npos) return {};
+    size_t end = slash;
+    while (end > 0 && file[end - 1] == '/') --end;
+    return end == 0 ? "/" : file.substr(0, end);
+}
+
+}  // namespace
+
 void Supervisor::watch_files(Slot& slot) {
-    namespace fs = std::filesystem;
     std::vector<std::string> dirs;
     for (auto& file : slot.service.spec().reload.watch) {
-        std::string dir = fs::path(file).parent_path().string();
+        std::string dir = parent_directory(file);
         if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
     }
     if (dirs.empty()) return;
