@@ -11,6 +11,7 @@
 
 #include "cli.hpp"
 #include "config.hpp"
+#include "resolve.hpp"
 #include "supervisor.hpp"
 
 #ifndef SUPERVISOR_VERSION
@@ -34,6 +35,14 @@ int report_errors(const sv::LoadResult& loaded) {
 }
 
 // The helper the supervisor runs to look up a syslog host name without blocking its loop.
+#if SUPERVISOR_NO_NSS
+int resolve(const std::string& host) {
+    std::optional<std::string> address = sv::resolve_host(host);
+    if (!address) return 1;
+    std::printf("%s\n", address->c_str());
+    return 0;
+}
+#else
 int resolve(const std::string& host) {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
@@ -47,6 +56,7 @@ int resolve(const std::string& host) {
     std::printf("%s\n", text);
     return 0;
 }
+#endif
 
 }  // namespace
 
