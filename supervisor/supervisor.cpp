@@ -215,7 +215,7 @@ void Supervisor::on_child_exit(pid_t pid, int status) {
     auto found = by_pid_.find(pid);
     if (found == by_pid_.end()) {
         ++orphans_reaped_;
-        spdlog::debug("reaped orphan {} ({})", pid, describe_status(status));
+        if (spdlog::should_log(spdlog::level::debug)) spdlog::debug("reaped orphan {} ({})", pid, describe_status(status));
         return;
     }
     Slot& slot = *found->second;
