@@ -44,8 +44,8 @@ TARGETS = [
     ("orphans", "zombies left after 1 s", "ours", "==", 0, "0 zombies left"),
     ("orphans", "ms to reap 2000 zombies", "ours", "<", 10.0, "all reaped in under 10 ms (the reaping alone)"),
     ("crash", "CPU ms in 10 s", "ours-1s", "<", 5.0, "under 5 ms CPU (at the 1 s cadence of s6/runit)"),
-    ("crash", "CPU ms in 10 s", "ours", "<", 5.0, "under 5 ms CPU (delay 0, as the scenario asks: ours then "
-     "restarts without pause, over 1000 times a second)"),
+    ("crash", "CPU ms in 10 s", "ours", "<", 5.0, "under 5 ms CPU (delay 0: the first restart at once, then "
+     "10 ms doubling up to max_delay 1 s)"),
     ("size", "static binary", "ours", "<", 1.5e6, "under 1.5 MB"),
 ]
 
