@@ -285,8 +285,9 @@ std::optional<Launched> launch(const LaunchPlan& plan) {
 
     // The child borrows the supervisor's memory until it execs (CLONE_VM | CLONE_VFORK, as
     // posix_spawn does): no page tables to copy, which is most of what a fork costs here, and
-    // the loop waits only for the child's few system calls. Every signal is blocked meanwhile;
-    // the child touches nothing of ours but its own stack and errno.
+    // the loop waits only for the child's few system calls. Every signal is blocked meanwhile,
+    // and the supervisor installs no handler that could run in the child (signals come through
+    // a signalfd); the child touches nothing of ours but its own stack and errno.
     ChildArgs args{plan, argv.data(), envp.data(), report[1], ignored_signals()};
     sigset_t all, old;
     ::sigfillset(&all);
