@@ -21,6 +21,8 @@ namespace {
 
 constexpr size_t kConsoleLimit = 8 << 20;  // bytes waiting for a slow console reader
 constexpr size_t kReadChunk = 256 * 1024;
+// Every read of every pipe lands here (one thread, and each read is consumed before the next).
+char read_buffer[kReadChunk];
 // A service's output pipe holds this much (Linux's default is 64 KiB): a busy writer then
 // wakes the loop sixteen times less often, and a burst of small writes fits while the reader
 // rests (Pipe::on_read). The pages are the kernel's, taken only while data waits. Best
@@ -342,10 +344,9 @@ class LogHub::Pipe {
     // what the ended service left in the pipe).
     void finish(bool drain = false) {
         uv_os_fd_t fd;
-        static char chunk[kReadChunk];
         ssize_t n;
-        while (drain && uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0 && (n = ::read(fd, chunk, sizeof chunk)) > 0)
-            take(chunk, static_cast<size_t>(n));
+        while (drain && uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0 && (n = ::read(fd, read_buffer, sizeof read_buffer)) > 0)
+            take(read_buffer, static_cast<size_t>(n));
         auto now = std::chrono::system_clock::now();
         splitter_.finish([&](std::string_view line, bool continued) { log_->line(stream_, line, continued, now); });
         log_->flush();
@@ -375,8 +376,7 @@ class LogHub::Pipe {
 
     void resume() {
         uv_read_start(reinterpret_cast<uv_stream_t*>(handle_), [](uv_handle_t*, size_t, uv_buf_t* buf) {
-            static char chunk[kReadChunk];
-            *buf = uv_buf_init(chunk, sizeof chunk);
+            *buf = uv_buf_init(read_buffer, sizeof read_buffer);
         }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<Pipe*>(s->data)->on_read(n, buf); });
     }
 
