@@ -23,11 +23,15 @@ constexpr size_t kConsoleLimit = 8 << 20;  // bytes waiting for a slow console r
 constexpr size_t kReadChunk = 256 * 1024;
 // Every read of every pipe lands here (one thread, and each read is consumed before the next).
 char read_buffer[kReadChunk];
-// A service's output pipe holds this much (Linux's default is 64 KiB): a busy writer then
-// wakes the loop sixteen times less often, and a burst of small writes fits while the reader
-// rests (Pipe::on_read). The pages are the kernel's, taken only while data waits. Best
-// effort: past the per-user pipe quota the kernel refuses, and the default stays.
+// A busy service's output pipe is enlarged to this (Linux's default is 64 KiB): the writer
+// then wakes the loop sixteen times less often, and a burst of small writes fits while the
+// reader rests (Pipe::on_read). Only busy pipes, and at most kMaxEnlargedPipes at once: the
+// kernel counts pipe capacity per user (pipe-user-pages-soft, 64 MiB by default), and a user
+// past it gets 8 KiB pipes everywhere, in other containers of the same uid too. The pages
+// themselves are taken only while data waits. Best effort: the kernel may refuse.
 constexpr int kPipeSize = 1024 * 1024;
+constexpr int kMaxEnlargedPipes = 16;
+constexpr size_t kBusyRead = 64 * 1024;  // a read this big found the default pipe full
 constexpr uint64_t kRestMs = 1;  // see Pipe::on_read
 constexpr size_t kSmallRead = 4096;
 
@@ -147,7 +151,7 @@ void OutputQueue::open(uv_loop_t* loop, int fd) {
     if (own >= 0) {
         fd_ = own;
         own_fd_ = true;
-        // A pipe (docker's, or `| cat`): as roomy as the services' pipes, so a burst passes
+        // A pipe (docker's, or `| cat`): as roomy as a busy service's pipe, so a burst passes
         // through without a wakeup per 64 KiB. Best effort, like theirs.
         if (S_ISFIFO(st.st_mode) && ::fcntl(own, F_GETPIPE_SZ) < kPipeSize) ::fcntl(own, F_SETPIPE_SZ, kPipeSize);
     } else {
@@ -336,6 +340,7 @@ class LogHub::Pipe {
         resume();
     }
     ~Pipe() {
+        if (enlarged_) --hub_.enlarged_pipes_;
         close_handle(rest_);
         close_handle(handle_);
     }
@@ -367,11 +372,23 @@ class LogHub::Pipe {
         // writer more than the reading costs us). A trickle of lines is still read as each
         // comes, and big writes are read as fast as they come.
         uint64_t now = uv_now(hub_.loop_);
+        if (static_cast<size_t>(n) >= kBusyRead) enlarge();
         if (now - last_read_ < kRestMs && static_cast<size_t>(n) < kSmallRead) {
+            enlarge();
             uv_read_stop(reinterpret_cast<uv_stream_t*>(handle_));
             uv_timer_start(rest_, [](uv_timer_t* t) { static_cast<Pipe*>(t->data)->resume(); }, kRestMs, 0);
         }
         last_read_ = now;
+    }
+
+    void enlarge() {
+        if (enlarge_tried_ || hub_.enlarged_pipes_ >= kMaxEnlargedPipes) return;
+        enlarge_tried_ = true;
+        uv_os_fd_t fd;
+        if (uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0 && ::fcntl(fd, F_SETPIPE_SZ, kPipeSize) > 0) {
+            enlarged_ = true;
+            ++hub_.enlarged_pipes_;
+        }
     }
 
     void resume() {
@@ -393,6 +410,8 @@ class LogHub::Pipe {
     uv_pipe_t* handle_ = nullptr;
     uv_timer_t* rest_ = nullptr;
     uint64_t last_read_ = 0;
+    bool enlarge_tried_ = false;
+    bool enlarged_ = false;
 };
 
 // ---- the supervisor's own messages -------------------------------------------------------
@@ -505,7 +524,6 @@ bool LogHub::prepare(LaunchPlan& plan, const std::shared_ptr<ServiceLog>& log, s
             after_fork(plan);
             return false;
         }
-        ::fcntl(fds[0], F_SETPIPE_SZ, kPipeSize);
         target = fds[1];
         pipes_.insert(new Pipe(*this, log, stream, fds[0]));
     }

@@ -194,6 +194,7 @@ class LogHub {
     std::unique_ptr<OutputQueue> stderr_;  // null when stderr is the same file as stdout
     std::map<std::string, std::weak_ptr<SyslogDestination>> syslogs_;
     std::set<Pipe*> pipes_;
+    int enlarged_pipes_ = 0;  // pipes of busy services given more room (Pipe::enlarge)
     Resolver resolver_;
     std::string hostname_;
 };

@@ -31,6 +31,14 @@ max_files = 3"
 # A burst of small writes makes the reader rest between reads; the line after the burst must
 # still come while the service lives on (its pipe stays open: no EOF to flush it).
 service burst 'command = "awk \"BEGIN { for (i = 1; i <= 200000; i++) { print \\\"burst \\\" i; fflush() } }\"; echo end of the burst; exec sleep 100000"'
+# Busy pipes get 1 MiB, quiet ones keep the kernel's 64 KiB, and at most 16 are enlarged at once.
+service quiet 'command = "echo one line; exec sleep 100000"'
+for n in $(seq -w 1 20); do
+    service "b$n" 'command = "yes 0123456789012345678901234567890123456789 | head -c 2000000; echo; echo burst over; exec sleep 100000"'
+done
+pipe_size() { in_ns /usr/bin/python3 -c 'import fcntl, os, sys
+fd = os.open("/proc/%s/fd/1" % sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+print(fcntl.fcntl(fd, 1032))  # F_GETPIPE_SZ' "$1"; }
 for n in 1 2 3 4; do
     service "n$n" "command = [\"awk\", \"BEGIN { for (i = 1; i <= 250000; i++) printf \\\"n$n %07d xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\\\\n\\\", i }\"]
 restart.policy = \"never\""
@@ -38,6 +46,11 @@ done
 start_pid1
 check "a burst of small writes: every line, the last one while the service still runs" eval '
     wait_until 20 grep -qx "burst | end of the burst" "$LOG" && [ "$(grep -c "^burst | burst " "$LOG")" = 200000 ]'
+check "the bursts of 20 more services all came through" wait_until 30 eval '[ "$(grep -c "^b[0-9]* | burst over\$" "$LOG")" = 20 ]'
+check "a quiet service's pipe keeps the default 64 KiB" test "$(pipe_size "$(pid_of quiet)")" = 65536
+big=0; for name in burst $(seq -f b%02g 1 20); do [ "$(pipe_size "$(pid_of "$name")")" = 1048576 ] && big=$((big + 1)); done
+echo "of 21 busy services, $big have 1 MiB pipes"
+check "busy ones get 1 MiB, but no more than 16 at once (the kernel counts pipe room per user)" test "$big" = 16
 check "every service ran" wait_until 60 eval '[ "$(ctl status | grep -c " exited ")" = 10 ]'
 kill -TERM "$SPID"; wait_exit 20
 
