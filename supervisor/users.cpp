@@ -49,7 +49,7 @@ std::optional<UserEntry> find_user(const std::string& name_or_uid, const std::st
         auto entry_uid = as_id(f[2]), entry_gid = as_id(f[3]);
         if (!entry_uid || !entry_gid) return false;
         if (uid ? *entry_uid != *uid : f[0] != name_or_uid) return false;
-        found = UserEntry{f[0], static_cast<uid_t>(*entry_uid), static_cast<gid_t>(*entry_gid), f[5]};
+        found = UserEntry{f[0], static_cast<uid_t>(*entry_uid), static_cast<gid_t>(*entry_gid), f[5], f[1], f[4], f[6]};
         return true;
     });
     return found;

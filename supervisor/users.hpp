@@ -15,6 +15,9 @@ struct UserEntry {
     uid_t uid = 0;
     gid_t gid = 0;
     std::string home;
+    std::string password;  // the second field ("x": in /etc/shadow)
+    std::string gecos;
+    std::string shell;
 };
 
 // By name or by numeric uid. nullopt when /etc/passwd (or `passwd_file`) has no such entry.
