@@ -603,8 +603,11 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
         if (!missing_ok) result.errors.push_back({dir, 0, 0, found == 0 ? "not a directory" : "no such directory"});
         return;
     }
-    if (std::string why = unsafe_permissions(dir_stat); !why.empty())
+    if (std::string why = unsafe_permissions(dir_stat); !why.empty()) {
+        // Not even listed: what a refused directory holds is nobody's business.
         result.errors.push_back({dir, 0, 0, "refused: the directory " + why + "; anyone who can write there can run code as this supervisor's user (fix: chown root and chmod go-w)"});
+        return;
+    }
     std::vector<std::string> files;
     if (!list_service_files(dir, files)) {
         result.errors.push_back({dir, 0, 0, "cannot read directory: " + std::string(std::strerror(errno))});
@@ -618,17 +621,17 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
             result.errors.push_back({path, 0, 0, "\"" + name + "\" is not a valid service name (letters, digits, _ . - only)"});
             continue;
         }
-        std::string text;
-        if (!read_file(path, text)) {
-            result.errors.push_back({path, 0, 0, "cannot read: " + std::string(std::strerror(errno))});
+        // A symlink is followed (Kubernetes mounts ConfigMap keys as links); what it reaches
+        // must be a small regular file, checked on the opened file itself.
+        std::string text, why;
+        struct stat st {};
+        if (!read_file(path, text, &why, kMaxSmallFile, &st)) {
+            result.errors.push_back({path, 0, 0, "cannot read: " + why});
             continue;
         }
-        struct stat st {};
-        if (::stat(path.c_str(), &st) == 0) {
-            if (std::string why = unsafe_permissions(st); !why.empty()) {
-                result.errors.push_back({path, 0, 0, "refused: the file " + why + "; anyone who can write it can run code as this supervisor's user (fix: chown root and chmod go-w)"});
-                continue;
-            }
+        if (std::string unsafe = unsafe_permissions(st); !unsafe.empty()) {
+            result.errors.push_back({path, 0, 0, "refused: the file " + unsafe + "; anyone who can write it can run code as this supervisor's user (fix: chown root and chmod go-w)"});
+            continue;
         }
         result.services.push_back(parse_service(text, path, name, result.errors));
     }

@@ -7,6 +7,8 @@
 #include <iterator>
 #include <cctype>
 #include <charconv>
+#include <cstring>
+#include <algorithm>
 #include <utility>
 
 #include <arpa/inet.h>
@@ -153,23 +155,54 @@ std::optional<int> parse_capability(std::string_view text) {
     return std::nullopt;
 }
 
-bool read_file(const std::string& path, std::string& out) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
+std::string format_size(unsigned long long bytes) {
+    if (bytes >= (1ULL << 30) && bytes % (1ULL << 30) == 0) return std::to_string(bytes >> 30) + "GiB";
+    if (bytes >= (1ULL << 20) && bytes % (1ULL << 20) == 0) return std::to_string(bytes >> 20) + "MiB";
+    if (bytes >= (1ULL << 10) && bytes % (1ULL << 10) == 0) return std::to_string(bytes >> 10) + "KiB";
+    return std::to_string(bytes) + " bytes";
+}
+
+bool read_file(const std::string& path, std::string& out, std::string* error, size_t limit, struct stat* st) {
+    auto fail = [&](int code, const std::string& why) {
+        if (error) *error = why;
+        errno = code;
+        return false;
+    };
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return fail(errno, std::strerror(errno));
+    struct stat own {};
+    if (!st) st = &own;
+    if (::fstat(fd, st) != 0) {
+        int saved = errno;
+        ::close(fd);
+        return fail(saved, std::strerror(saved));
+    }
+    if (!S_ISREG(st->st_mode)) {
+        ::close(fd);
+        const char* kind = S_ISDIR(st->st_mode) ? "a directory" : S_ISFIFO(st->st_mode) ? "a FIFO" : S_ISSOCK(st->st_mode) ? "a socket"
+                           : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device" : "not a file";
+        return fail(EINVAL, std::string("is ") + kind + ", not a regular file");
+    }
+    if (static_cast<unsigned long long>(st->st_size) > limit) {
+        ::close(fd);
+        return fail(EFBIG, "is " + std::to_string(st->st_size) + " bytes, over the limit of " + format_size(limit));
+    }
     out.clear();
     char buf[8192];
     ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) != 0) {
+    // Read at most one byte past the limit: a file that grew since fstat is refused too.
+    while (out.size() <= limit && (n = ::read(fd, buf, std::min(sizeof buf, limit + 1 - out.size()))) != 0) {
         if (n < 0) {
             if (errno == EINTR) continue;
             int saved = errno;
             ::close(fd);
-            errno = saved;
-            return false;
+            return fail(saved, std::strerror(saved));
         }
         out.append(buf, static_cast<size_t>(n));
     }
     ::close(fd);
+    if (out.size() > limit) return fail(EFBIG, "grew past the limit of " + format_size(limit) + " while being read");
     return true;
 }
 

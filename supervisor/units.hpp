@@ -3,6 +3,8 @@
 // sizes ("10MiB") and wait statuses ("exited with status 3", "killed by SIGKILL").
 #pragma once
 
+#include <sys/stat.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +19,9 @@ std::optional<Duration> parse_duration(std::string_view text);
 
 // "1.5s", "400ms", "2m" — the shortest exact spelling, for messages.
 std::string format_duration(Duration d);
+
+// "1MiB", "64KiB", "1000 bytes": the largest binary unit that divides the size exactly.
+std::string format_size(unsigned long long bytes);
 
 // A signal by name with or without the SIG prefix, in any case, or by number; real-time
 // signals as RTMIN+N / RTMAX-N. Returns nullopt for unknown names and out-of-range numbers.
@@ -37,8 +42,15 @@ std::optional<unsigned> parse_umask(std::string_view text);
 // A Linux capability by name ("CAP_NET_BIND_SERVICE" or "net_bind_service"); nullopt if unknown.
 std::optional<int> parse_capability(std::string_view text);
 
-// Reads a whole (small) file: configuration, /etc/passwd. False with errno set on failure.
-bool read_file(const std::string& path, std::string& out);
+// Reads a whole small file: a service file, /etc/passwd, /etc/group, /etc/hosts. It is opened
+// without blocking and must be a regular file of at most `limit` bytes: a FIFO, socket, device
+// or directory is refused without waiting for a writer, and a big file without reading it.
+// False on failure, with `error` (if given) set to the cause and errno to ENOENT-like causes or
+// EINVAL (not a regular file) or EFBIG (too big). `st` (if given) receives the opened file's
+// fstat, so a permission check sees the very file that was read.
+constexpr size_t kMaxSmallFile = 1 << 20;
+bool read_file(const std::string& path, std::string& out, std::string* error = nullptr,
+               size_t limit = kMaxSmallFile, struct stat* st = nullptr);
 
 // "10MiB", "512KiB", "1GiB", "1000000" (bytes), also KB/MB/GB (powers of 1000).
 std::optional<unsigned long long> parse_size(std::string_view text);
