@@ -30,6 +30,9 @@ constexpr size_t kMaxLine = 16384;
 
 enum class Stream { out, err, supervisor };
 
+// The supervisor's own messages before the loop runs and after it ended: straight to stderr.
+constexpr const char* kStderrPattern = "%Y-%m-%dT%H:%M:%S.%eZ supervisor %l: %v";
+
 // Splits a byte stream into lines without ever losing a byte: a line longer than kMaxLine
 // comes out in pieces (continued = true for every piece after the first), and finish()
 // flushes a last line that had no newline.
@@ -59,7 +62,9 @@ void LineSplitter::feed(const char* data, size_t size, F&& emit) {
         size_t newline = rest.find('\n');
         size_t room = kMaxLine - partial_.size();
         if (newline == std::string_view::npos || newline > room) {
-            if (rest.size() < room) {  // no end of line yet: keep it for the next read
+            // No end of line yet: keep it for the next read, even when it fills the piece exactly
+            // (the newline may come next, and then it is one whole line, not a piece and an empty one).
+            if (rest.size() <= room) {
                 partial_.append(rest);
                 return;
             }
@@ -178,6 +183,8 @@ class LogHub {
     // Reads what ended services left in their pipes and writes it out (at shutdown, before
     // the supervisor's last words).
     void drain();
+    // Writes out what waits for the console, then sends the supervisor's messages straight to
+    // stderr (blocking: the loop is over). Once only; also on destruction.
     void close();
 
     std::shared_ptr<ServiceLog> service_log(const ServiceSpec& spec);
@@ -194,6 +201,7 @@ class LogHub {
     std::unique_ptr<OutputQueue> stderr_;  // null when stderr is the same file as stdout
     std::map<std::string, std::weak_ptr<SyslogDestination>> syslogs_;
     std::set<Pipe*> pipes_;
+    bool closed_ = false;
     int enlarged_pipes_ = 0;  // pipes of busy services given more room (Pipe::enlarge)
     Resolver resolver_;
     std::string hostname_;

@@ -56,6 +56,25 @@ TEST_CASE("an overlong line comes out in marked pieces, no byte lost") {
     CHECK_FALSE(c.lines[3].second);
 }
 
+TEST_CASE("a line of exactly N x kMaxLine bytes is N pieces, with no empty piece after it") {
+    for (size_t pieces : {1, 2, 3}) {
+        LineSplitter splitter;
+        Collected c;
+        std::string line(kMaxLine * pieces, 'x');
+        // The newline comes in a read of its own, after reads that end exactly at a piece's end.
+        for (size_t i = 0; i < line.size(); i += kMaxLine) splitter.feed(line.data() + i, kMaxLine, c.emit());
+        splitter.feed("\n", 1, c.emit());
+        splitter.feed("next\n", 5, c.emit());
+        REQUIRE(c.lines.size() == pieces + 1);
+        for (size_t i = 0; i < pieces; ++i) {
+            CHECK(c.lines[i].first.size() == kMaxLine);
+            CHECK(c.lines[i].second == (i > 0));
+        }
+        CHECK(c.lines[pieces].first == "next");
+        CHECK_FALSE(c.lines[pieces].second);
+    }
+}
+
 TEST_CASE("bytes that are not UTF-8 pass through prefix and plain untouched") {
     std::string out;
     std::string bad = "caf\xC3\xA9 \xFF\xFE end";
