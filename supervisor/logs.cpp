@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "syslog.hpp"
@@ -485,12 +486,16 @@ void LogHub::drain() {
 
 void LogHub::close() {
     drain();
-    if (!stdout_) return;
-    // From here on the supervisor's last words go straight to stderr, blocking: the loop is over.
+    if (!stdout_ || closed_) return;
+    closed_ = true;
+    // From here on the supervisor's last words (a set-up failure thrown after the console was
+    // opened, the exit status) go straight to stderr, blocking: the loop is over.
     auto logger = spdlog::default_logger();
     logger->sinks().clear();
     stdout_->close();
     if (stderr_) stderr_->close();
+    logger->sinks().push_back(std::make_shared<spdlog::sinks::stderr_sink_st>());
+    logger->set_pattern(kStderrPattern, spdlog::pattern_time_type::utc);
 }
 
 std::shared_ptr<ServiceLog> LogHub::service_log(const ServiceSpec& spec) {
