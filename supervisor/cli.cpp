@@ -37,8 +37,10 @@ options:
   --log-level LEVEL    debug, info, warn or error (default info)
   --log-format FORMAT  the supervisor's own messages: prefix, plain or json (default prefix;
                        services choose theirs in [log] format)
-  --socket PATH        the control socket (default $SUPERVISOR_SOCKET, else
-                       /run/supervisor.sock); "" turns it off (run only)
+  --socket PATH        the control socket (default $SUPERVISOR_SOCKET, else the first
+                       of /run/supervisor.sock, $XDG_RUNTIME_DIR/supervisor.sock and
+                       /tmp/supervisor-UID/supervisor.sock where one can be made, or
+                       none); "" turns it off (run only)
   --timeout DURATION   client: how long to wait for the answer (default 60s)
 
 exit status: see the README ("Exit status").
@@ -49,7 +51,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
                                const char* socket_env) {
     CommandLine cl;
     if (config_dir_env && *config_dir_env) cl.options.config_dir = config_dir_env;
-    if (socket_env) cl.options.socket_path = socket_env;
+    if (socket_env) cl.options.socket_path = socket_env, cl.options.socket_explicit = true;
     size_t i = 0;
     static const char* const kClientVerbs[] = {"status", "start", "stop", "restart", "signal", "reload", "shutdown"};
     if (i < args.size()) {
@@ -61,7 +63,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
             for (; i < args.size(); ++i) {
                 if ((args[i] == "--socket" || args[i] == "--timeout") && i + 1 >= args.size())
                     return cl.error = args[i] + " needs a value", cl;
-                if (args[i] == "--socket") cl.options.socket_path = args[++i];
+                if (args[i] == "--socket") cl.options.socket_path = args[++i], cl.options.socket_explicit = true;
                 else if (args[i] == "--wait-ready") {
                     // An optional TIMEOUT right after it: how long to wait.
                     cl.request.push_back(args[i]);
@@ -105,7 +107,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
                 else cl.options.shutdown_grace = *d;
             }
         } else if (arg == "--socket" && cl.kind == CommandLine::run) {
-            if (auto* v = value("--socket")) cl.options.socket_path = *v;
+            if (auto* v = value("--socket")) cl.options.socket_path = *v, cl.options.socket_explicit = true;
         } else if (arg == "--log-format" && cl.kind == CommandLine::run) {
             if (auto* v = value("--log-format")) {
                 if (*v == "prefix") cl.options.log_format = LogFormat::prefix;

@@ -213,7 +213,7 @@ void ControlServer::open(uv_loop_t* loop, const std::string& path, Handler handl
         std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
         bool alive = ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
         ::close(probe);
-        if (alive) throw std::runtime_error("another supervisor is listening on " + path);
+        if (alive) throw SocketInUse("another supervisor is listening on " + path + "; give this one its own --socket");
         ::unlink(path.c_str());
     }
     server_ = new uv_pipe_t;

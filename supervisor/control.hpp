@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,11 @@ class Reply {
     virtual ~Reply() = default;
     virtual void send(bool ok, const std::string& body) = 0;
     virtual bool done() const = 0;
+};
+
+// Thrown by ControlServer::open when another supervisor answers on the path.
+struct SocketInUse : std::runtime_error {
+    using std::runtime_error::runtime_error;
 };
 
 class ControlServer {

@@ -4,6 +4,8 @@
 #include <netdb.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -11,7 +13,9 @@
 
 #include "cli.hpp"
 #include "config.hpp"
+#include "logs.hpp"
 #include "resolve.hpp"
+#include "socket_path.hpp"
 #include "supervisor.hpp"
 
 #ifndef SUPERVISOR_VERSION
@@ -22,7 +26,7 @@ namespace {
 
 void setup_logging(const std::string& level) {
     auto logger = std::make_shared<spdlog::logger>("supervisor", std::make_shared<spdlog::sinks::stderr_sink_st>());
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ supervisor %l: %v", spdlog::pattern_time_type::utc);
+    logger->set_pattern(sv::kStderrPattern, spdlog::pattern_time_type::utc);
     logger->set_level(spdlog::level::from_str(level));
     logger->flush_on(spdlog::level::trace);
     spdlog::set_default_logger(logger);
@@ -82,12 +86,26 @@ int main(int argc, char** argv) {
             std::printf("%s: %zu service%s, all valid\n", cl.options.config_dir.c_str(), loaded.services.size(), loaded.services.size() == 1 ? "" : "s");
             return 0;
         }
-        case sv::CommandLine::client:
-            if (cl.options.socket_path.empty()) {
+        case sv::CommandLine::client: {
+            if (cl.options.socket_explicit && cl.options.socket_path.empty()) {
                 std::fprintf(stderr, "supervisor: no control socket (--socket PATH or SUPERVISOR_SOCKET)\n");
                 return sv::exit_status::usage;
             }
-            return sv::run_client(cl.options.socket_path, cl.request, cl.timeout_seconds);
+            double timeout = cl.timeout_seconds;
+            if (!cl.options.socket_explicit) {
+                // The same places the supervisor tries, in the same order (socket_path.hpp).
+                bool wait = std::find(cl.request.begin(), cl.request.end(), "--wait-ready") != cl.request.end();
+                auto start = std::chrono::steady_clock::now();
+                std::string tried;
+                cl.options.socket_path = sv::locate_socket(wait, start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout)), tried);
+                if (cl.options.socket_path.empty()) {
+                    std::fprintf(stderr, "supervisor: cannot reach the supervisor: tried %s (is it running? --socket or SUPERVISOR_SOCKET name another place)\n", tried.c_str());
+                    return sv::exit_status::unreachable;
+                }
+                timeout -= std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            }
+            return sv::run_client(cl.options.socket_path, cl.request, std::max(timeout, 0.001));
+        }
         case sv::CommandLine::resolve: return resolve(cl.request.at(0));
         case sv::CommandLine::run: break;
     }

@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <spdlog/spdlog.h>
 
+#include "socket_path.hpp"
 #include "supervisor_parts.hpp"
 #include "units.hpp"
 
@@ -53,8 +56,7 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
         main.log.stdout_mode = main.log.stderr_mode = LogMode::inherit;  // straight through, as tini
         specs.push_back(std::move(main));
     }
-    if (!options_.socket_path.empty())
-        control_.open(loop_, options_.socket_path, [this](const Request& r, std::shared_ptr<Reply> reply) { on_request(r, std::move(reply)); });
+    open_control_socket();
     settle_hook_ = new_handle<uv_check_t>(this);
     uv_check_init(loop_, settle_hook_);
     uv_check_start(settle_hook_, [](uv_check_t* h) { static_cast<Supervisor*>(h->data)->settle(); });
@@ -69,6 +71,36 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
     }
     uv_run(loop_, UV_RUN_DEFAULT);
     return exit_code_;
+}
+
+// A socket the user named is made or the start fails with the reason. Otherwise the first
+// default place that works is taken, and where none does (a non-root uid, a read-only root)
+// the services still run, without a control socket, and one warning says so.
+void Supervisor::open_control_socket() {
+    auto handler = [this](const Request& r, std::shared_ptr<Reply> reply) { on_request(r, std::move(reply)); };
+    std::string why;
+    if (options_.socket_explicit) {
+        if (options_.socket_path.empty()) return;
+        if (!prepare_socket_directory(options_.socket_path, why)) throw std::runtime_error(why);
+        return control_.open(loop_, options_.socket_path, handler);
+    }
+    std::string tried;
+    for (const std::string& path : default_socket_paths(::geteuid(), std::getenv("XDG_RUNTIME_DIR"))) {
+        try {
+            if (!prepare_socket_directory(path, why)) throw std::runtime_error(why);
+            control_.open(loop_, path, handler);
+            if (!tried.empty()) spdlog::info("control socket at {} ({})", path, tried);
+            options_.socket_path = path;
+            return;
+        } catch (const SocketInUse&) {
+            throw;  // its clients would reach the other supervisor, not this one
+        } catch (const std::runtime_error& e) {
+            tried += (tried.empty() ? "" : "; ") + std::string(e.what());
+        }
+    }
+    spdlog::warn("no control socket ({}); the services run, but `supervisor status` and the other commands cannot reach "
+                 "this supervisor: give --socket a writable place, such as a tmpfs on /run",
+                 tried);
 }
 
 Supervisor::Slot& Supervisor::add(ServiceSpec spec) {
@@ -317,7 +349,7 @@ void Supervisor::advance_shutdown() {
         for (auto& [name, slot] : services_)
             if (slot->service.has_process() || !slot->service.down()) return;
         phase_ = Phase::stopping_leftovers;
-        if (!have_children()) return finish();
+        if (!have_children()) return schedule_finish();
         spdlog::info("stopping leftover processes: SIGTERM, then SIGKILL after {}", format_duration(options_.shutdown_grace));
         signal_leftovers(SIGTERM);
         signal_leftovers(SIGCONT);
@@ -330,7 +362,17 @@ void Supervisor::advance_shutdown() {
         }, static_cast<uint64_t>(options_.shutdown_grace.count()), 0);
         return;
     }
-    if (phase_ == Phase::stopping_leftovers && !have_children()) finish();
+    if (phase_ == Phase::stopping_leftovers && !have_children()) schedule_finish();
+}
+
+// The end tears down the service table, so it never runs inside a call that may be walking
+// that table (a critical service that fails while the first services start, or during a
+// reload): a zero timer runs it from the top of the loop.
+void Supervisor::schedule_finish() {
+    if (finish_timer_) return;
+    finish_timer_ = new_handle<uv_timer_t>(this);
+    uv_timer_init(loop_, finish_timer_);
+    uv_timer_start(finish_timer_, [](uv_timer_t* t) { static_cast<Supervisor*>(t->data)->finish(); }, 0, 0);
 }
 
 void Supervisor::finish() {
@@ -347,6 +389,7 @@ void Supervisor::finish() {
     close_handle(settle_hook_);
     close_handle(reload_timer_);
     close_handle(grace_timer_);
+    close_handle(finish_timer_);
     for (auto& [name, slot] : services_) {
         unwatch_files(*slot);
         end_checks(*slot);

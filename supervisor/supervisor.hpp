@@ -29,7 +29,10 @@ namespace sv {
 
 struct Options {
     std::string config_dir = "/etc/supervisor.d";
-    std::string socket_path = "/run/supervisor.sock";
+    // The control socket. Unless `socket_explicit` (--socket or SUPERVISOR_SOCKET), the first
+    // default place where one can be made (socket_path.hpp), or none; explicit "" turns it off.
+    std::string socket_path;
+    bool socket_explicit = false;
     std::vector<std::string> command;  // single-command mode: run this as the critical service "main"
     Duration shutdown_grace{2000};     // leftovers: SIGTERM, this long, then SIGKILL
     LogFormat log_format = LogFormat::prefix;  // the supervisor's own messages
@@ -79,6 +82,7 @@ class Supervisor {
     void begin_shutdown(int exit_code, const std::string& why);
     void hurry_shutdown();
     void advance_shutdown();
+    void schedule_finish();
     void finish();
 
     // reload.cpp: the directory, one service's reload, watched files, helper tasks
@@ -90,6 +94,8 @@ class Supervisor {
     using TaskDone = std::function<void(int wait_status, const std::string& output)>;
     void run_task(const ServiceSpec& spec, std::vector<std::string> argv, Duration timeout, TaskDone done);
     bool on_task_exit(pid_t pid, int status);
+
+    void open_control_socket();
 
     // readiness.cpp: start order, readiness and health checks
     void request_start(Slot& slot);
@@ -128,6 +134,7 @@ class Supervisor {
     Phase phase_ = Phase::running;
     int exit_code_ = exit_status::ok;
     uv_timer_t* grace_timer_ = nullptr;
+    uv_timer_t* finish_timer_ = nullptr;
     unsigned long orphans_reaped_ = 0;
 };
 
