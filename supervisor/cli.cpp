@@ -74,6 +74,11 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
                     cl.timeout_seconds = static_cast<double>(d->count()) / 1000.0;
                 } else cl.request.push_back(args[i]);
             }
+            // A malformed request is a usage error here (exit 2), not a refusal by the supervisor.
+            Request request;
+            std::string line = format_request(cl.request), error;
+            line.pop_back();
+            if (!parse_request(line, request, error)) cl.error = error;
             return cl;
         }
         if (first == "run") ++i;
