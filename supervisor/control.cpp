@@ -295,10 +295,12 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
     // Waiting for readiness includes waiting for the supervisor to come up (a HEALTHCHECK or a
     // script may ask right after the container started).
     bool wait_for_socket = std::find(words.begin(), words.end(), "--wait-ready") != words.end();
+    bool waited = false;
     while (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
         int e = errno;
         if (wait_for_socket && (e == ENOENT || e == ECONNREFUSED) && std::chrono::steady_clock::now() < deadline) {
             ::poll(nullptr, 0, 50);
+            waited = true;
             continue;
         }
         std::fprintf(stderr, "supervisor: cannot reach the supervisor at %s: %s%s\n", path.c_str(), std::strerror(e),
@@ -309,7 +311,9 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
         return 3;
     }
     // The time left is the deadline the supervisor answers by; we wait a little longer for it.
-    auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    std::chrono::duration<double> left = deadline - std::chrono::steady_clock::now();
+    if (!waited) left = std::chrono::duration<double>(timeout_seconds);  // not the microseconds connect took
+    auto left_ms = std::chrono::round<std::chrono::milliseconds>(left).count();
     std::vector<std::string> sent = words;
     sent.push_back("--timeout");
     sent.push_back(std::to_string(std::max<long long>(left_ms, 0)) + "ms");
