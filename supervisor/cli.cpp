@@ -19,7 +19,8 @@ const char* usage_text() {
       first wait (up to TIMEOUT, default 60s) until every enabled service is ready; exit 1
       if one failed or the time ran out (for a Docker HEALTHCHECK).
   supervisor start|stop|restart NAME...
-      Start, stop or restart services and wait until they got there (or failed).
+      Start, stop or restart services and wait until they got there, failed, or a later
+      request superseded this one (exit 1 unless all got there). The newest request decides.
   supervisor signal NAME SIGNAL
       Send SIGNAL (name or number) to the service's process group.
   supervisor reload [NAME]
@@ -39,7 +40,8 @@ options:
                        services choose theirs in [log] format)
   --socket PATH        the control socket (default $SUPERVISOR_SOCKET, else
                        /run/supervisor.sock); "" turns it off (run only)
-  --timeout DURATION   client: how long to wait for the answer (default 60s)
+  --timeout DURATION   client: how long a request may wait (default 60s); the supervisor
+                       answers by then ("not ready within ...", exit 1)
 
 exit status: see the README ("Exit status").
 )";
