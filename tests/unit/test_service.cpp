@@ -316,7 +316,7 @@ TEST_CASE("overlap: a reload's stop that ends by itself still starts the new fil
     CHECK(s.spec().command == std::vector<std::string>{"v2"});
 }
 
-TEST_CASE("overlap: start during stop starts again once down; stop during that start wins again") {
+TEST_CASE("overlap: two clients with opposite goals: start during stop, then stop again; the newest wins") {
     Clockwork clock;
     Service s(file_v(1));
     s.start(clock.now);
