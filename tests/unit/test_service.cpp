@@ -252,11 +252,17 @@ ServiceSpec file_v(int version) {
     return spec;
 }
 
-// A running g7 whose file changed: the reload's stop of the old run is in flight.
-Service reload_stopping(Clockwork& clock) {
+// g7 running its first file as pid 5.
+Service running_g7(Clockwork& clock) {
     Service s(file_v(1));
     s.start(clock.now);
     run(s, clock, 5);
+    return s;
+}
+
+// A running g7 whose file changed: the reload's stop of the old run is in flight.
+Service reload_stopping(Clockwork& clock) {
+    Service s = running_g7(clock);
     Actions a = s.replace(file_v(2), clock.now);
     CHECK(s.state() == State::stopping);
     CHECK(has(a, Action::signal_group, SIGTERM));
@@ -318,9 +324,7 @@ TEST_CASE("overlap: a reload's stop that ends by itself still starts the new fil
 
 TEST_CASE("overlap: two clients with opposite goals: start during stop, then stop again; the newest wins") {
     Clockwork clock;
-    Service s(file_v(1));
-    s.start(clock.now);
-    run(s, clock, 5);
+    Service s = running_g7(clock);
     s.stop(clock.now);
     CHECK(s.goal() == Goal::down);
     s.start(clock.now);  // a second client, the opposite goal
@@ -334,9 +338,7 @@ TEST_CASE("overlap: two clients with opposite goals: start during stop, then sto
 
 TEST_CASE("overlap: removal then start: nothing starts; once down it is removable; its file back undoes it") {
     Clockwork clock;
-    Service s(file_v(1));
-    s.start(clock.now);
-    run(s, clock, 5);
+    Service s = running_g7(clock);
     Actions a = s.remove(clock.now);
     CHECK(has(a, Action::signal_group, SIGTERM));
     CHECK(s.goal() == Goal::gone);
@@ -361,9 +363,7 @@ TEST_CASE("overlap: removal then start: nothing starts; once down it is removabl
 
 TEST_CASE("overlap: a file that comes back during the removal's stop runs once the old run is down") {
     Clockwork clock;
-    Service s(file_v(1));
-    s.start(clock.now);
-    run(s, clock, 5);
+    Service s = running_g7(clock);
     s.remove(clock.now);
     CHECK(s.replace(file_v(2), clock.now).empty());  // already stopping
     Actions a = s.ended(killed(SIGTERM), clock.now);
