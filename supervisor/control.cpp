@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <stdexcept>
 
 #include "units.hpp"
@@ -40,6 +41,10 @@ std::vector<std::string> split_words(std::string_view line) {
 }
 
 int live_connections = 0;
+class Connection;
+// The open connections, so that closing the server answers those still waiting: a connection
+// reads until it is answered (to notice its client leave), and an open one keeps the loop alive.
+std::set<Connection*> open_connections;
 
 // One accepted connection. It owns itself (self_) from accept until its handle is closed;
 // the supervisor may hold it longer, as a Reply, and answer later.
@@ -51,6 +56,7 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
         uv_timer_init(loop, &timer_);
         timer_.data = this;
         ++live_connections;
+        open_connections.insert(this);
     }
     ~Connection() override { uncount(); }
 
@@ -149,6 +155,7 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
     void uncount() {
         if (counted_) --live_connections;
         counted_ = false;
+        open_connections.erase(this);
     }
 
     uv_pipe_t pipe_;
@@ -274,6 +281,7 @@ void ControlServer::on_connection(uv_stream_t* server, int status) {
 }
 
 void ControlServer::close() {
+    for (Connection* connection : std::set<Connection*>(open_connections)) connection->send(false, "the supervisor shut down");
     if (!server_) return;
     // libuv removes the socket file it bound as it closes the handle.
     uv_close(reinterpret_cast<uv_handle_t*>(server_), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });

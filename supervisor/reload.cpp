@@ -160,7 +160,10 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::o
     std::string shown = join(spec.reload.check, " ");
     run_task(spec, spec.reload.check, spec.reload.check_timeout, [this, name, shown, go_ahead, reply](int status, const std::string& output) {
         auto found = services_.find(name);
-        if (found == services_.end()) return;
+        if (found == services_.end()) {
+            if (reply) reply->send(false, name + ": reload refused: removed");
+            return;
+        }
         Slot& s = *found->second;
         s.reload_running = false;
         if (status == 0) {

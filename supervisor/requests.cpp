@@ -211,6 +211,11 @@ void Supervisor::check_waiters() {
             it = waiters_.erase(it);
             continue;
         }
+        if (w.verb == Request::status && phase_ != Phase::running) {  // no service gets ready now
+            w.reply->send(false, "not ready: the supervisor is shutting down");
+            it = waiters_.erase(it);
+            continue;
+        }
         bool all_done = true, all_ok = true;
         std::string text, pending;
         for (auto& t : w.targets) {

@@ -147,4 +147,12 @@ for words in "status --bogus" "stop" "signal g7" "start --timeout"; do
 done
 
 check "PID 1 still answers" eval 'ctl status >/dev/null'
+
+# Shutdown answers what still waits, and nothing waiting holds PID 1 up.
+BASE=$(fd_count)
+( "$BIN" status --wait-ready 60s never --socket "$SOCK" >"$T/wait.out" 2>&1; echo $? >"$T/wait.rc" ) &
+wait_until 5 eval '[ "$(fd_count)" -gt "$BASE" ]'
+ctl shutdown >/dev/null
+check "shutdown: a waiting request is answered, exit 1" wait_until 15 eval '[ "$(cat "$T/wait.rc" 2>/dev/null)" = 1 ] && grep -q "shutting down" "$T/wait.out"'
+check "  PID 1 exits 0" eval 'wait_exit 15 && [ "$EXIT" = 0 ]'
 finish
