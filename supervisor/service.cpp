@@ -22,15 +22,6 @@ const char* to_string(State state) {
     return "?";
 }
 
-const char* to_string(Goal goal) {
-    switch (goal) {
-        case Goal::down: return "down";
-        case Goal::up: return "up";
-        case Goal::gone: return "gone";
-    }
-    return "?";
-}
-
 void Service::enter(State state, TimePoint now) {
     state_ = state;
     since_ = now;

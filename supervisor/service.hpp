@@ -49,8 +49,6 @@ enum class Goal {
     gone,  // removed from the directory: stops, then leaves the table (removable())
 };
 
-const char* to_string(Goal goal);
-
 struct Action {
     enum Kind {
         spawn,           // fork/exec the service now
