@@ -16,10 +16,12 @@ const char* usage_text() {
   supervisor status [--json] [--wait-ready [TIMEOUT]] [NAME...]
       A table of the services: state, readiness, health, pid, uptime, restarts, last exit,
       and why anything is not running. --json: the same as a JSON array. --wait-ready:
-      first wait (up to TIMEOUT, default 60s) until every enabled service is ready; exit 1
-      if one failed or the time ran out (for a Docker HEALTHCHECK).
+      first wait (up to TIMEOUT, default 60s) until every service wanted up (enabled, not
+      stopped on request) is ready; exit 1 if one failed or the time ran out (for a Docker
+      HEALTHCHECK).
   supervisor start|stop|restart NAME...
-      Start, stop or restart services and wait until they got there (or failed).
+      Start, stop or restart services and wait until they got there, failed, or a later
+      request superseded this one (exit 1 unless all got there). The newest request decides.
   supervisor signal NAME SIGNAL
       Send SIGNAL (name or number) to the service's process group.
   supervisor reload [NAME]
@@ -41,7 +43,8 @@ options:
                        of /run/supervisor.sock, $XDG_RUNTIME_DIR/supervisor.sock and
                        /tmp/supervisor-UID/supervisor.sock where one can be made, or
                        none); "" turns it off (run only)
-  --timeout DURATION   client: how long to wait for the answer (default 60s)
+  --timeout DURATION   client: how long a request may wait (default 60s); the supervisor
+                       answers by then ("not ready within ...", exit 1)
 
 exit status: see the README ("Exit status").
 )";
@@ -76,6 +79,11 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
                     cl.timeout_seconds = static_cast<double>(d->count()) / 1000.0;
                 } else cl.request.push_back(args[i]);
             }
+            // A malformed request is a usage error here (exit 2), not a refusal by the supervisor.
+            Request request;
+            std::string line = format_request(cl.request), error;
+            line.pop_back();
+            if (!parse_request(line, request, error)) cl.error = error;
             return cl;
         }
         if (first == "run") ++i;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <stdexcept>
 
 #include "units.hpp"
@@ -21,6 +22,9 @@ namespace {
 
 constexpr int kMaxConnections = 64;
 constexpr uint64_t kRequestTimeoutMs = 10'000;
+// The client waits this much longer than the deadline it sends, so that the supervisor's own
+// answer at the deadline ("not ready within ...") arrives before the client gives up.
+constexpr int kAnswerGraceMs = 1000;
 
 std::vector<std::string> split_words(std::string_view line) {
     std::vector<std::string> words;
@@ -37,6 +41,10 @@ std::vector<std::string> split_words(std::string_view line) {
 }
 
 int live_connections = 0;
+class Connection;
+// The open connections, so that closing the server answers those still waiting: a connection
+// reads until it is answered (to notice its client leave), and an open one keeps the loop alive.
+std::set<Connection*> open_connections;
 
 // One accepted connection. It owns itself (self_) from accept until its handle is closed;
 // the supervisor may hold it longer, as a Reply, and answer later.
@@ -48,8 +56,9 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
         uv_timer_init(loop, &timer_);
         timer_.data = this;
         ++live_connections;
+        open_connections.insert(this);
     }
-    ~Connection() override { --live_connections; }
+    ~Connection() override { uncount(); }
 
     void begin(uv_stream_t* server, std::shared_ptr<Connection> self) {
         self_ = std::move(self);
@@ -74,7 +83,7 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
     void send(bool ok, const std::string& body) override {
         if (answered_ || closing_) return;
         answered_ = true;
-        uv_read_stop(stream());
+        if (!dispatched_) uv_read_stop(stream());  // after a request: still reading, to notice the client leave
         uv_timer_stop(&timer_);
         out_ = (ok ? "OK\n" : "ERR\n") + body;
         if (!out_.empty() && out_.back() != '\n') out_ += '\n';
@@ -96,8 +105,17 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
     uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&pipe_); }
 
     void on_read(ssize_t n, const uv_buf_t* buf) {
+        if (dispatched_) {
+            // The client waits for its answer; EOF or an error means it went away. Its slot and
+            // descriptor are freed now, and the supervisor drops its waiter (Reply::done).
+            if (n < 0) close();
+            return;
+        }
         if (n < 0) {
-            if (n == UV_EOF && !line_.empty()) return dispatch();
+            if (n == UV_EOF && !line_.empty()) {  // half-closed after its request: nothing more to read
+                uv_read_stop(stream());
+                return dispatch();
+            }
             return close();  // the client went away without a request
         }
         line_.append(buf->base, static_cast<size_t>(n));
@@ -110,7 +128,7 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
     }
 
     void dispatch() {
-        uv_read_stop(stream());
+        dispatched_ = true;
         uv_timer_stop(&timer_);
         if (!line_.empty() && line_.back() == '\r') line_.pop_back();
         Request request;
@@ -124,8 +142,20 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
         closing_ = true;
         uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
             auto* c = static_cast<Connection*>(h->data);
-            uv_close(c->handle(), [](uv_handle_t* p) { static_cast<Connection*>(p->data)->self_.reset(); });
+            uv_close(c->handle(), [](uv_handle_t* p) {
+                auto* connection = static_cast<Connection*>(p->data);
+                connection->uncount();
+                connection->self_.reset();
+            });
         });
+    }
+
+    // A connection counts against kMaxConnections until its descriptor is closed, not until the
+    // last reference to it (a waiter of the supervisor's) is dropped.
+    void uncount() {
+        if (counted_) --live_connections;
+        counted_ = false;
+        open_connections.erase(this);
     }
 
     uv_pipe_t pipe_;
@@ -136,6 +166,8 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
     std::string out_;
     bool answered_ = false;
     bool closing_ = false;
+    bool dispatched_ = false;
+    bool counted_ = true;
 };
 
 }  // namespace
@@ -149,6 +181,17 @@ bool parse_request(std::string_view line, Request& request, std::string& error) 
     const std::string verb = words[0];
     std::vector<std::string> args(words.begin() + 1, words.end());
     request = Request{};
+    for (size_t i = 0; i < args.size();) {  // --timeout DURATION goes with every verb
+        if (args[i] != "--timeout") {
+            ++i;
+            continue;
+        }
+        if (i + 1 >= args.size()) return error = "--timeout needs a value", false;
+        auto timeout = parse_duration(args[i + 1]);
+        if (!timeout) return error = "--timeout: \"" + args[i + 1] + "\" is not a duration (such as 30s)", false;
+        request.timeout = *timeout;
+        args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+    }
     auto names_only = [&](bool at_least_one) {
         for (auto& a : args) {
             if (a.rfind("-", 0) == 0) return error = verb + ": unknown option " + a, false;
@@ -238,6 +281,7 @@ void ControlServer::on_connection(uv_stream_t* server, int status) {
 }
 
 void ControlServer::close() {
+    for (Connection* connection : std::set<Connection*>(open_connections)) connection->send(false, "the supervisor shut down");
     if (!server_) return;
     // libuv removes the socket file it bound as it closes the handle.
     uv_close(reinterpret_cast<uv_handle_t*>(server_), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
@@ -259,10 +303,12 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
     // Waiting for readiness includes waiting for the supervisor to come up (a HEALTHCHECK or a
     // script may ask right after the container started).
     bool wait_for_socket = std::find(words.begin(), words.end(), "--wait-ready") != words.end();
+    bool waited = false;
     while (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
         int e = errno;
         if (wait_for_socket && (e == ENOENT || e == ECONNREFUSED) && std::chrono::steady_clock::now() < deadline) {
             ::poll(nullptr, 0, 50);
+            waited = true;
             continue;
         }
         std::fprintf(stderr, "supervisor: cannot reach the supervisor at %s: %s%s\n", path.c_str(), std::strerror(e),
@@ -272,7 +318,15 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
         ::close(fd);
         return 3;
     }
-    std::string request = format_request(words);
+    // The time left is the deadline the supervisor answers by; we wait a little longer for it.
+    std::chrono::duration<double> left = deadline - std::chrono::steady_clock::now();
+    if (!waited) left = std::chrono::duration<double>(timeout_seconds);  // not the microseconds connect took
+    auto left_ms = std::chrono::round<std::chrono::milliseconds>(left).count();
+    std::vector<std::string> sent = words;
+    sent.push_back("--timeout");
+    sent.push_back(std::to_string(std::max<long long>(left_ms, 0)) + "ms");
+    deadline += std::chrono::milliseconds(kAnswerGraceMs);
+    std::string request = format_request(sent);
     if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()) &&
         errno != EPIPE && errno != ECONNRESET) {  // those: it answered (refused us) before reading: read why
         std::fprintf(stderr, "supervisor: cannot send the request: %s\n", std::strerror(errno));

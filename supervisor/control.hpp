@@ -6,6 +6,8 @@
 // Wire format. Request: one line of space-separated words, at most kMaxRequest bytes:
 //   status [--json] [--wait-ready] [NAME...] | start NAME... | stop NAME... | restart NAME...
 //   signal NAME SIGNAL | reload [NAME] | shutdown
+// each optionally with --timeout DURATION: the client's deadline, when a waiting request is
+// answered at the latest ("not ready within ...").
 // Response: a first line "OK" or "ERR", then text for a person (or JSON); then the server
 // closes the connection.
 #pragma once
@@ -15,8 +17,11 @@
 #include <functional>
 #include <memory>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "model.hpp"
 
 namespace sv {
 
@@ -28,6 +33,8 @@ struct Request {
     bool wait_ready = false;  // status --wait-ready: answer once every enabled service is ready
     std::vector<std::string> names;
     int signal_number = 0;  // for `signal`
+    // --timeout DURATION (any verb): a request that waits is answered by then at the latest.
+    std::optional<Duration> timeout;
 };
 
 // Parses one request line (without the newline). On error returns false with `error` set.

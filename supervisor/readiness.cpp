@@ -19,6 +19,33 @@ bool Supervisor::dependencies_ready(const Slot& slot, std::string* waiting_for) 
     return ready;
 }
 
+// A dependency blocks a start when it is not ready and nothing will make it so: it is stopped
+// on request or disabled (goal down), removed, failed, a longrun that exited, or blocked itself.
+// `starting`: the services the same request starts, so "start db app" works in either order.
+std::string Supervisor::blocked_dependencies(const Slot& slot, const std::vector<std::string>& starting, int depth) const {
+    std::string blocked;
+    for (auto& dep : slot.service.spec().after) {
+        auto found = services_.find(dep);
+        std::string why;
+        if (found == services_.end()) {
+            why = "unknown";
+        } else {
+            const Service& d = found->second->service;
+            bool asked = std::find(starting.begin(), starting.end(), dep) != starting.end();
+            if (d.ready()) continue;
+            if (d.goal() == Goal::gone) why = "removed";
+            else if (!asked && d.goal() == Goal::down) why = to_string(d.state());
+            else if (!asked && (d.state() == State::failed || d.state() == State::exited)) why = to_string(d.state());
+            else if (depth < 64) {
+                std::string below = blocked_dependencies(*found->second, starting, depth + 1);
+                if (!below.empty()) why = "waiting for " + below;
+            }
+        }
+        if (!why.empty()) blocked += (blocked.empty() ? "" : ", ") + dep + " (" + why + ")";
+    }
+    return blocked;
+}
+
 bool Supervisor::dependents_down(const Slot& slot) const {
     const std::string& name = slot.service.spec().name;
     for (auto& [other, s] : services_) {
@@ -30,11 +57,12 @@ bool Supervisor::dependents_down(const Slot& slot) const {
 }
 
 void Supervisor::request_start(Slot& slot) {
-    if (phase_ != Phase::running) return;
+    if (phase_ != Phase::running || slot.service.goal() == Goal::gone) return;
     std::string missing;
     if (!dependencies_ready(slot, &missing)) {
         if (!slot.waiting) spdlog::info("{}: waiting for {} to be ready", slot.service.spec().name, missing);
         slot.waiting = true;
+        slot.service.want_up();
         return;
     }
     slot.waiting = false;

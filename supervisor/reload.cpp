@@ -78,28 +78,29 @@ void Supervisor::reload_directory() {
             continue;
         }
         Slot& slot = *found->second;
-        const ServiceSpec& current = slot.next_spec ? *slot.next_spec : slot.service.spec();
-        if (!slot.removing && current == spec) {
+        const Service& service = slot.service;
+        const ServiceSpec& current = service.next_spec() ? *service.next_spec() : service.spec();
+        if (service.goal() != Goal::gone && current == spec) {
             ++unchanged;
             continue;
         }
         changed.push_back(spec.name);
-        slot.removing = false;
-        slot.next_spec = std::move(spec);  // applied by settle() once the old run is down
-        apply(slot, slot.service.stop(now));
+        slot.intent = "reload";
+        slot.waiting = false;
+        // The old run stops; the new file runs once it is down (Service::replace).
+        apply(slot, slot.service.replace(std::move(spec), now));
     }
     std::vector<std::string> gone;
     for (auto& [name, slot] : services_)
-        if (!slot->removing && std::find(present.begin(), present.end(), name) == present.end() &&
+        if (slot->service.goal() != Goal::gone && std::find(present.begin(), present.end(), name) == present.end() &&
             !(single_command && name == "main"))
             gone.push_back(name);
     for (auto& name : gone) {
         removed.push_back(name);
         Slot& slot = *services_.at(name);
-        slot.removing = true;
+        slot.intent = "reload";
         slot.waiting = false;
-        slot.next_spec.reset();
-        apply(slot, slot.service.stop(now));
+        apply(slot, slot.service.remove(now));
     }
     std::string summary = "reloaded " + options_.config_dir + ": " + std::to_string(added.size()) + " added" +
                           (added.empty() ? "" : " (" + join(added) + ")") + ", " + std::to_string(changed.size()) +
@@ -110,7 +111,7 @@ void Supervisor::reload_directory() {
     answer(true, summary);
 }
 
-void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply) {
+void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout) {
     const ServiceSpec& spec = slot.service.spec();
     std::string name = spec.name;
     auto refuse = [&](const std::string& why) {
@@ -127,7 +128,7 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply) {
         return refuse("a reload check is already running");
     }
 
-    auto go_ahead = [this, name, reply]() {
+    auto go_ahead = [this, name, reply, timeout]() {
         auto found = services_.find(name);
         if (found == services_.end() || phase_ != Phase::running) {
             if (reply) reply->send(false, name + ": reload refused: removed or shutting down");
@@ -148,9 +149,10 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply) {
         }
         spdlog::info("{}: reloading by restart", name);
         pid_t old = s.service.pid();
+        s.intent = "reload";
         apply(s, s.service.stop(Clock::now()));
         apply(s, s.service.start(Clock::now()));
-        if (reply) waiters_.push_back({Request::restart, {{name, old}}, reply});
+        if (reply) wait_for({Request::restart, {{name, old, Goal::up, {}}}, reply}, timeout);
     };
     if (spec.reload.check.empty()) return go_ahead();
 
@@ -158,7 +160,10 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply) {
     std::string shown = join(spec.reload.check, " ");
     run_task(spec, spec.reload.check, spec.reload.check_timeout, [this, name, shown, go_ahead, reply](int status, const std::string& output) {
         auto found = services_.find(name);
-        if (found == services_.end()) return;
+        if (found == services_.end()) {
+            if (reply) reply->send(false, name + ": reload refused: removed");
+            return;
+        }
         Slot& s = *found->second;
         s.reload_running = false;
         if (status == 0) {

@@ -56,6 +56,17 @@ std::string pad(std::string text, size_t width) {
     return text;
 }
 
+constexpr Duration kDefaultWait{60'000};  // a waiting request that named no deadline
+
+const char* intent_word(Request::Verb verb) {
+    switch (verb) {
+        case Request::start: return "start";
+        case Request::stop: return "stop";
+        case Request::restart: return "restart";
+        default: return "request";
+    }
+}
+
 }  // namespace
 
 // How a waiting request stands for one service: nullopt while it must still wait.
@@ -65,16 +76,24 @@ std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Request::Ver
     std::string pid = " (pid " + std::to_string(s.pid()) + ")";
     switch (verb) {
         case Request::stop:
-            if (s.down()) return std::pair{true, name + ": stopped"};
+            if (s.state() == State::stopped) return std::pair{true, name + ": stopped"};
             return std::nullopt;
-        case Request::status:  // --wait-ready
-            if (!s.spec().enabled || s.ready() || slot.removing) return std::pair{true, ""};
+        case Request::status:  // --wait-ready: the services that are wanted up
+            if (s.goal() != Goal::up || s.ready()) return std::pair{true, ""};
             if (s.state() == State::failed) return std::pair{false, name + ": failed (" + s.reason() + ")"};
             if (s.state() == State::exited) return std::pair{true, ""};  // a longrun that finished as its policy allows
+            if (slot.waiting) {
+                std::string blocked = blocked_dependencies(slot);
+                if (!blocked.empty()) return std::pair{false, name + ": waiting for " + blocked};
+            }
             return std::nullopt;
         case Request::start:
         case Request::restart:
-            if (slot.waiting) return std::nullopt;
+            if (slot.waiting) {
+                std::string blocked = blocked_dependencies(slot);
+                if (blocked.empty()) return std::nullopt;
+                return std::pair{false, name + ": did not start: it starts after " + blocked};
+            }
             if (s.state() == State::running && (verb == Request::start || s.pid() != before))
                 return s.ready() ? std::optional{std::pair{true, name + ": running" + pid}} : std::nullopt;
             if (s.state() == State::exited) return std::pair{true, name + ": ran and " + s.reason()};
@@ -85,6 +104,21 @@ std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Request::Ver
         default:
             return std::pair{true, name};
     }
+}
+
+// Why a start or restart of `slot` is refused at once (empty: it is not). A removed service
+// starts only if its file comes back; a dependency that nothing will make ready is named
+// (`starting`: the services of the same request, which count as on their way).
+std::string Supervisor::start_refusal(const Slot& slot, Request::Verb verb, const std::vector<std::string>& starting) const {
+    const Service& s = slot.service;
+    const std::string& name = s.spec().name;
+    if (s.goal() == Goal::gone)
+        return name + ": removed from " + options_.config_dir + " by a reload; it starts again only once its file is back (then reload)";
+    if (verb == Request::start && (s.state() == State::starting || s.state() == State::running)) return {};
+    std::string blocked = blocked_dependencies(slot, starting);
+    if (blocked.empty()) return {};
+    return name + ": not " + (verb == Request::start ? "started" : "restarted") + ": it starts after " + blocked +
+           "; start " + (s.spec().after.size() == 1 ? "it" : "them") + " first, or in the same command";
 }
 
 void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply) {
@@ -111,16 +145,15 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
             if (!request.wait_ready) return reply->send(true, status_text(slots, request.json));
             {
                 Waiter waiter{Request::status, {}, reply, request.json};
-                for (Slot* slot : slots) waiter.targets.emplace_back(slot->service.spec().name, slot->service.pid());
-                waiters_.push_back(std::move(waiter));
-                return;
+                for (Slot* slot : slots) waiter.targets.push_back({slot->service.spec().name, slot->service.pid(), {}, {}});
+                return wait_for(std::move(waiter), request.timeout);
             }
         case Request::shutdown:
             reply->send(true, "shutting down");
             return begin_shutdown(exit_status::ok, "requested through the control socket");
         case Request::reload:
             if (slots.empty()) return request_reload(reply);
-            return reload_service(*slots[0], reply);
+            return reload_service(*slots[0], reply, request.timeout);
         case Request::signal: {
             Slot& slot = *slots[0];
             if (!slot.service.has_process()) return reply->send(false, slot.service.spec().name + " is not running");
@@ -134,53 +167,115 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
             break;
     }
     if (phase_ != Phase::running) return reply->send(false, "shutting down");
+    // The newest request decides the goal (service.hpp, Goal): refusals are decided first, on the
+    // state before this request, so that the order of the names does not matter.
+    Goal goal = request.verb == Request::stop ? Goal::down : Goal::up;
     Waiter waiter{request.verb, {}, reply};
     for (Slot* slot : slots) {
-        Service& s = slot->service;
-        waiter.targets.emplace_back(s.spec().name, s.pid());
-        spdlog::info("{}: {} requested", s.spec().name, request.verb == Request::start ? "start" : request.verb == Request::stop ? "stop" : "restart");
-        if (request.verb != Request::start) {
-            slot->waiting = false;
-            apply(*slot, s.stop(now));
-        }
-        if (request.verb == Request::restart) apply(*slot, s.start(now));
-        if (request.verb == Request::start) request_start(*slot);
+        Waiter::Target target{slot->service.spec().name, slot->service.pid(), goal, {}};
+        if (goal == Goal::up)
+            if (std::string refused = start_refusal(*slot, request.verb, request.names); !refused.empty())
+                target.result = std::pair{false, refused};
+        waiter.targets.push_back(std::move(target));
     }
+    for (size_t i = 0; i < slots.size(); ++i) {
+        if (waiter.targets[i].result) continue;
+        Slot& slot = *slots[i];
+        Service& s = slot.service;
+        spdlog::info("{}: {} requested", s.spec().name, intent_word(request.verb));
+        slot.intent = intent_word(request.verb);
+        if (request.verb != Request::start) {
+            slot.waiting = false;
+            apply(slot, s.stop(now));
+        }
+        if (goal == Goal::up) s.want_up();
+    }
+    // Started once every goal is set: a service named after its dependency waits for it.
+    for (size_t i = 0; i < slots.size(); ++i)
+        if (!waiter.targets[i].result && goal == Goal::up) request_start(*slots[i]);
+    wait_for(std::move(waiter), request.timeout);
+}
+
+void Supervisor::wait_for(Waiter waiter, std::optional<Duration> timeout) {
+    waiter.timeout = timeout.value_or(kDefaultWait);
+    waiter.deadline = Clock::now() + waiter.timeout;
     waiters_.push_back(std::move(waiter));
+    check_waiters();
 }
 
 void Supervisor::check_waiters() {
+    auto now = Clock::now();
     for (auto it = waiters_.begin(); it != waiters_.end();) {
         Waiter& w = *it;
+        if (w.reply->done()) {  // the client went away: nothing to answer, nothing to keep
+            it = waiters_.erase(it);
+            continue;
+        }
+        if (w.verb == Request::status && phase_ != Phase::running) {  // no service gets ready now
+            w.reply->send(false, "not ready: the supervisor is shutting down");
+            it = waiters_.erase(it);
+            continue;
+        }
         bool all_done = true, all_ok = true;
-        std::string text;
-        for (auto& [name, before] : w.targets) {
-            auto found = services_.find(name);
-            std::optional<std::pair<bool, std::string>> result =
-                found == services_.end() ? std::pair{false, name + ": removed"} : outcome_for(w.verb, *found->second, before);
-            if (!result) {
+        std::string text, pending;
+        for (auto& t : w.targets) {
+            auto found = services_.find(t.name);
+            if (!t.result) {
+                if (found == services_.end()) {
+                    t.result = t.goal == Goal::down ? std::pair{true, t.name + ": stopped and removed (its file is gone)"}
+                                                    : std::pair{false, t.name + ": removed (its file is gone)"};
+                } else if (t.goal && found->second->service.goal() != *t.goal &&
+                           !(*t.goal == Goal::down && found->second->service.goal() == Goal::gone)) {
+                    // A later request wants something else: this one will not get there.
+                    t.result = std::pair{false, t.name + ": superseded by a later " + found->second->intent};
+                } else {
+                    t.result = outcome_for(w.verb, *found->second, t.before);
+                }
+            }
+            if (!t.result) {
                 all_done = false;
+                pending += (pending.empty() ? "" : ", ") + t.name;
                 continue;
             }
-            all_ok = all_ok && result->first;
-            if (!result->second.empty()) text += result->second + "\n";
+            all_ok = all_ok && t.result->first;
+            if (!t.result->second.empty()) text += t.result->second + "\n";
         }
         // Waiting for readiness ends at the first service that failed for good: it never will be.
         if (w.verb == Request::status && !all_ok) all_done = true;
-        if (w.reply->done()) {
-            it = waiters_.erase(it);  // the client went away
-        } else if (all_done) {
-            if (w.verb == Request::status && all_ok) {  // --wait-ready: then the status itself
-                std::vector<Slot*> slots;
-                for (auto& [name, before] : w.targets) slots.push_back(services_.at(name).get());
-                text = status_text(slots, w.json);
-            }
-            w.reply->send(all_ok, text);
-            it = waiters_.erase(it);
-        } else {
+        bool late = !all_done && now >= w.deadline;
+        if (!all_done && !late) {
             ++it;
+            continue;
         }
+        if (w.verb == Request::status && all_ok && !late) text.clear();
+        if (w.verb == Request::status && (all_ok || late)) {  // then the status itself
+            std::vector<Slot*> slots;
+            for (auto& t : w.targets)
+                if (auto found = services_.find(t.name); found != services_.end()) slots.push_back(found->second.get());
+            if (late && !w.json) text += "not ready within " + format_duration(w.timeout) + ": " + pending + "\n";
+            text += status_text(slots, w.json);
+        } else if (late) {
+            std::vector<Slot*> slots;
+            for (auto& t : w.targets)
+                if (!t.result)
+                    if (auto found = services_.find(t.name); found != services_.end()) slots.push_back(found->second.get());
+            text += std::string(w.verb == Request::stop ? "not stopped" : "not ready") + " within " + format_duration(w.timeout) +
+                    ": " + pending + "\n" + status_text(slots, false);
+        }
+        w.reply->send(all_ok && !late, text);
+        it = waiters_.erase(it);
     }
+    arm_waiter_timer();
+}
+
+void Supervisor::arm_waiter_timer() {
+    if (!waiter_timer_) return;
+    if (waiters_.empty()) return (void)uv_timer_stop(waiter_timer_);
+    TimePoint first = waiters_.front().deadline;
+    for (auto& w : waiters_) first = std::min(first, w.deadline);
+    auto left = std::chrono::ceil<Duration>(first - Clock::now()).count();
+    uv_timer_start(waiter_timer_, [](uv_timer_t* t) { static_cast<Supervisor*>(t->data)->check_waiters(); },
+                   static_cast<uint64_t>(std::max<long>(left, 1)), 0);
 }
 
 std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) const {
@@ -214,8 +309,10 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
                                  ? "ok"
                                  : "failing " + std::to_string(slot->health_failures) + "/" + std::to_string(spec.health.retries);
         if (slot->health_failures > 0 && up) reason += std::string(reason.empty() ? "" : "; ") + "health: " + slot->check_message;
-        if (slot->next_spec) reason += std::string(reason.empty() ? "" : "; ") + "changed: restarting with the new file";
-        if (slot->removing) reason += std::string(reason.empty() ? "" : "; ") + "removed: stopping";
+        if (s.next_spec())
+            reason += std::string(reason.empty() ? "" : "; ") +
+                      (s.goal() == Goal::up ? "changed: restarting with the new file" : "changed: the new file applies once stopped");
+        if (s.goal() == Goal::gone) reason += std::string(reason.empty() ? "" : "; ") + "removed: stopping";
         if (json) {
             out += std::string(first ? "" : ",") + "\n  {\"name\": " + json_string(spec.name) +
                    ", \"state\": " + json_string(to_string(s.state())) +

@@ -56,19 +56,21 @@ Actions Service::became_ready(TimePoint) {
 
 Actions Service::fail(const std::string& reason, TimePoint now) {
     if (state_ != State::starting && state_ != State::running) return {};
+    Goal goal = goal_;  // giving up on a run is no change of goal: the restart policy decides
     Actions actions = stop(now);
+    goal_ = goal;
     failing_ = true;
     reason_ = reason;
     return actions;
 }
 
 Actions Service::start(TimePoint now) {
+    if (goal_ == Goal::gone) return {};
+    goal_ = Goal::up;
     switch (state_) {
         case State::starting:
         case State::running:
-            return {};
-        case State::stopping:
-            restart_when_down_ = true;
+        case State::stopping:  // started again once down (ended)
             return {};
         case State::backoff:
         case State::stopped:
@@ -87,7 +89,8 @@ Actions Service::start(TimePoint now) {
 }
 
 Actions Service::stop(TimePoint now) {
-    restart_when_down_ = false;
+    if (goal_ != Goal::gone) goal_ = Goal::down;
+    if (failing_) reason_ = "stopped";  // the stop asked for replaces the failure being handled
     failing_ = false;
     switch (state_) {
         case State::starting:
@@ -100,16 +103,49 @@ Actions Service::stop(TimePoint now) {
                     {Action::signal_group, SIGCONT},
                     {Action::arm_timer, 0, spec_.stop.timeout}};
         case State::backoff:
+        case State::exited:  // ended for good: the answer "stopped" is then the state too
+        case State::failed:
             break;
         case State::stopping:
         case State::stopped:
-        case State::exited:
-        case State::failed:
             return {};
     }
     enter(State::stopped, now);
     reason_ = "stopped";
     return {{Action::cancel_timer}};
+}
+
+Actions Service::replace(ServiceSpec spec, TimePoint now) {
+    Goal goal = spec.enabled ? Goal::up : Goal::down;
+    next_ = std::move(spec);
+    goal_ = Goal::down;  // even from gone: its file is back
+    Actions actions = stop(now);
+    goal_ = goal;
+    if (state_ == State::stopping) return actions;  // the rest once the old run ended
+    for (auto& a : now_down()) actions.push_back(a);
+    return actions;
+}
+
+Actions Service::remove(TimePoint now) {
+    next_.reset();
+    Actions actions = stop(now);
+    goal_ = Goal::gone;
+    return actions;
+}
+
+// Stopped, with nothing left of the old run: a waiting spec takes effect, then the goal decides.
+Actions Service::now_down() {
+    Actions actions;
+    if (next_) {
+        spec_ = std::move(*next_);
+        next_.reset();
+        failures_ = 0;
+        delay_ = spec_.restart.delay;
+        reason_.clear();
+        actions.push_back({Action::new_spec});
+    }
+    if (goal_ == Goal::up) actions.push_back({Action::start_again});
+    return actions;
 }
 
 void Service::spawned(pid_t pid, TimePoint now) {
@@ -135,11 +171,8 @@ Actions Service::ended(const Outcome& outcome, TimePoint now) {
         // What is left of its process group already had the stop signal: finish it.
         actions = {{Action::cancel_timer}, {Action::signal_group, SIGKILL}};
         enter(State::stopped, now);
-        if (restart_when_down_) {
-            restart_when_down_ = false;
-            Actions again = start(now);
-            actions.insert(actions.end(), again.begin(), again.end());
-        }
+        Actions next = now_down();
+        actions.insert(actions.end(), next.begin(), next.end());
         return actions;
     }
     if (failing) {

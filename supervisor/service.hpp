@@ -30,6 +30,25 @@ enum class State {
 
 const char* to_string(State state);
 
+// What the newest request wants of the service. The rule for overlapping requests (also in the
+// README, "Overlapping requests"):
+//  - The newest request decides the goal. `start`, `restart`, and a reload that brings a changed
+//    file with `enabled = true`, want it up; `stop`, and a changed file with `enabled = false`,
+//    want it down; a reload without its file wants it gone.
+//  - What is in flight finishes: a stop signal already sent runs its course (the stop timeout,
+//    then SIGKILL); the goal is acted on once the old run is down. A start asked while it stops
+//    starts it again then; a stop asked while a reload stops it keeps it stopped.
+//  - The file on disk is what runs: a reload's new spec waits (next_spec()) while the old run
+//    stops, and becomes the spec before anything starts again (a start, a restart, the restart
+//    policy). A removed service starts again only if its file comes back (replace()).
+//  - Every request is answered (requests.cpp): its goal reached; "superseded by a later ..."
+//    when a newer request changed the goal before it was reached; or failed, with the reason.
+enum class Goal {
+    down,  // stopped, and stays so (at first, and after `stop`)
+    up,    // running, or on its way (restart policy, waiting for its dependencies)
+    gone,  // removed from the directory: stops, then leaves the table (removable())
+};
+
 struct Action {
     enum Kind {
         spawn,           // fork/exec the service now
@@ -37,6 +56,8 @@ struct Action {
         arm_timer,       // (re)arm the service's timer to fire after `delay`
         cancel_timer,    // disarm the timer
         ended_for_good,  // entered exited/failed: the service will not run again by itself
+        new_spec,        // a reload's spec took effect: renew what depends on it (log, watched files)
+        start_again,     // down while the goal is up: start it once its dependencies are ready
     };
     Kind kind;
     int signal = 0;
@@ -56,10 +77,20 @@ class Service {
    public:
     explicit Service(ServiceSpec spec) : spec_(std::move(spec)) {}
 
-    // The user (or boot) wants it running. Resets the failure count and delay.
+    // The user (or boot) wants it running. Resets the failure count and delay. While it stops,
+    // it starts again once down (start_again). Nothing, once removed (goal gone).
     Actions start(TimePoint now);
-    // The user (or shutdown) wants it down: stop signal, then SIGKILL at the stop timeout.
+    // Asked to start but held back until its dependencies are ready: the goal is up, nothing runs.
+    void want_up() {
+        if (goal_ != Goal::gone) goal_ = Goal::up;
+    }
+    // The user (or shutdown) wants it down: stop signal, then SIGKILL at the stop timeout. A
+    // service that ended for good (exited, failed) becomes stopped.
     Actions stop(TimePoint now);
+    // A reload brought a changed file: stop the old run, then run `spec` (if it is enabled).
+    Actions replace(ServiceSpec spec, TimePoint now);
+    // A reload found its file gone: stop it; removable() once down. Only replace() undoes it.
+    Actions remove(TimePoint now);
     // The spawn happened: the child exists with this pid (exec not yet confirmed).
     void spawned(pid_t pid, TimePoint now);
     // The child's exec succeeded.
@@ -77,6 +108,11 @@ class Service {
     Actions fail(const std::string& reason, TimePoint now);
 
     const ServiceSpec& spec() const { return spec_; }
+    // The spec a reload accepted, waiting for the old run to end; null when none waits.
+    const ServiceSpec* next_spec() const { return next_ ? &*next_ : nullptr; }
+    Goal goal() const { return goal_; }
+    // Removed by a reload and down: the supervisor drops it from its table.
+    bool removable() const { return goal_ == Goal::gone && down() && !has_process(); }
     State state() const { return state_; }
     pid_t pid() const { return pid_; }
     bool has_process() const { return pid_ > 0; }
@@ -102,6 +138,7 @@ class Service {
    private:
     void enter(State state, TimePoint now);
     Actions spawn_actions();
+    Actions now_down();
     bool is_success(const Outcome& outcome) const;
 
     ServiceSpec spec_;
@@ -112,9 +149,10 @@ class Service {
     Duration delay_{spec_.restart.delay};
     int failures_ = 0;
     int restarts_ = 0;
-    bool restart_when_down_ = false;
+    Goal goal_ = Goal::down;
+    std::optional<ServiceSpec> next_;  // a reload's spec, applied once the old run is down
     bool ready_ = false;
-    bool failing_ = false;  // stopping because fail() gave up on the run  // start() arrived while stopping: start again once down
+    bool failing_ = false;  // stopping because fail() gave up on the run
     std::optional<int> last_status_;
     std::string reason_;
 };

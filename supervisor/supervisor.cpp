@@ -62,6 +62,8 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
     uv_check_start(settle_hook_, [](uv_check_t* h) { static_cast<Supervisor*>(h->data)->settle(); });
     reload_timer_ = new_handle<uv_timer_t>(this);
     uv_timer_init(loop_, reload_timer_);
+    waiter_timer_ = new_handle<uv_timer_t>(this);
+    uv_timer_init(loop_, waiter_timer_);
     for (auto& spec : specs) add(std::move(spec));
     if (services_.empty()) spdlog::info("no services in {}; waiting", options_.config_dir);
     for (auto& [name, slot] : services_) {
@@ -116,10 +118,11 @@ Supervisor::Slot& Supervisor::add(ServiceSpec spec) {
     return added;
 }
 
-void Supervisor::replace_spec(Slot& slot, ServiceSpec spec) {
+// The state machine took a reload's spec: what was made from the old one is made again.
+void Supervisor::renew_spec(Slot& slot) {
     unwatch_files(slot);
     end_checks(slot);
-    slot.service = Service(std::move(spec));
+    slot.waiting = false;
     slot.log = logs_.service_log(slot.service.spec());
     watch_files(slot);
 }
@@ -140,17 +143,8 @@ void Supervisor::remove(const std::string& name) {
 void Supervisor::settle() {
     std::vector<std::string> names;
     for (auto& [name, slot] : services_)
-        if ((slot->removing || slot->next_spec) && slot->service.down() && !slot->service.has_process()) names.push_back(name);
-    for (auto& name : names) {
-        Slot& slot = *services_.at(name);
-        if (slot.removing) {
-            remove(name);
-            continue;
-        }
-        replace_spec(slot, std::move(*slot.next_spec));
-        slot.next_spec.reset();
-        if (slot.service.spec().enabled) request_start(slot);
-    }
+        if (slot->service.removable()) names.push_back(name);
+    for (auto& name : names) remove(name);
     start_waiting();
     check_waiters();
     if (phase_ != Phase::running && phase_ != Phase::done) advance_shutdown();
@@ -180,6 +174,12 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
                 break;
             case Action::cancel_timer:
                 uv_timer_stop(slot.timer);
+                break;
+            case Action::new_spec:
+                renew_spec(slot);
+                break;
+            case Action::start_again:
+                request_start(slot);
                 break;
             case Action::ended_for_good:
                 if (service.spec().critical && phase_ == Phase::running) {
@@ -324,9 +324,12 @@ void Supervisor::begin_shutdown(int exit_code, const std::string& why) {
     phase_ = Phase::stopping_services;
     exit_code_ = exit_code;
     spdlog::info("shutting down: {}", why);
+    auto now = Clock::now();
     for (auto& [name, slot] : services_) {
-        slot->next_spec.reset();
         slot->waiting = false;
+        slot->intent = "shutdown";
+        // One already stopping is not started again once down; the others stop in order below.
+        if (slot->service.state() == State::stopping) apply(*slot, slot->service.stop(now));
     }
     advance_shutdown();
 }
@@ -388,6 +391,7 @@ void Supervisor::finish() {
     control_.close();
     close_handle(settle_hook_);
     close_handle(reload_timer_);
+    close_handle(waiter_timer_);
     close_handle(grace_timer_);
     close_handle(finish_timer_);
     for (auto& [name, slot] : services_) {

@@ -66,7 +66,7 @@ class Supervisor {
 
     // supervisor.cpp: the service table, processes, signals, shutdown
     Slot& add(ServiceSpec spec);
-    void replace_spec(Slot& slot, ServiceSpec spec);
+    void renew_spec(Slot& slot);
     void remove(const std::string& name);
     void apply(Slot& slot, const Actions& actions);
     void spawn(Slot& slot);
@@ -88,7 +88,7 @@ class Supervisor {
     // reload.cpp: the directory, one service's reload, watched files, helper tasks
     void request_reload(std::shared_ptr<Reply> reply);
     void reload_directory();
-    void reload_service(Slot& slot, std::shared_ptr<Reply> reply);
+    void reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout = {});
     void watch_files(Slot& slot);
     void unwatch_files(Slot& slot);
     using TaskDone = std::function<void(int wait_status, const std::string& output)>;
@@ -100,6 +100,7 @@ class Supervisor {
     // readiness.cpp: start order, readiness and health checks
     void request_start(Slot& slot);
     bool dependencies_ready(const Slot& slot, std::string* waiting_for = nullptr) const;
+    std::string blocked_dependencies(const Slot& slot, const std::vector<std::string>& starting = {}, int depth = 0) const;
     bool dependents_down(const Slot& slot) const;
     void start_waiting();
     void on_running(Slot& slot);
@@ -112,7 +113,10 @@ class Supervisor {
     // requests.cpp: the control socket's requests
     void on_request(const Request& request, std::shared_ptr<Reply> reply);
     std::string status_text(const std::vector<Slot*>& slots, bool json) const;
+    void wait_for(Waiter waiter, std::optional<Duration> timeout);
     void check_waiters();
+    void arm_waiter_timer();
+    std::string start_refusal(const Slot& slot, Request::Verb verb, const std::vector<std::string>& starting) const;
     std::optional<std::pair<bool, std::string>> outcome_for(Request::Verb verb, const Slot& slot, pid_t before) const;
 
     uv_loop_t* loop_;
@@ -126,6 +130,7 @@ class Supervisor {
     std::unordered_map<pid_t, Slot*> by_pid_;
     std::unordered_map<pid_t, std::unique_ptr<Task>> tasks_;
     std::vector<Waiter> waiters_;
+    uv_timer_t* waiter_timer_ = nullptr;  // the earliest deadline of a waiting request
 
     uv_timer_t* reload_timer_ = nullptr;  // coalesces bursts of SIGHUP into one reload
     std::vector<std::shared_ptr<Reply>> reload_replies_;

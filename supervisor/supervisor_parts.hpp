@@ -33,9 +33,11 @@ struct Supervisor::Slot {
     std::string check_message;             // what the last check said
     std::string notify_status;             // STATUS= from sd_notify
 
-    // reload
-    std::optional<ServiceSpec> next_spec;  // a changed spec, applied once the old run is down
-    bool removing = false;                 // gone from the directory: removed once down
+    // The request that last set the service's goal ("start", "stop", "restart", "reload",
+    // "shutdown"): named in the answer to the requests it superseded.
+    std::string intent = "boot";
+
+    // reload (a changed file or a removal waits in the state machine: Service::next_spec, Goal::gone)
     bool reload_running = false;           // a [reload] check is in progress
     bool reload_again = false;             // a watched file changed meanwhile: check again after it
     std::vector<uv_fs_event_t*> watchers;  // one per directory holding a watched file
@@ -53,12 +55,21 @@ struct Supervisor::Task {
     TaskDone done;
 };
 
-// A control request that answers once its services reached the state it asked for.
+// A control request that answers once its services reached the state it asked for, a later
+// request superseded it, or its deadline came.
 struct Supervisor::Waiter {
+    struct Target {
+        std::string name;
+        pid_t before = 0;                  // its pid when asked (a restart waits for another)
+        std::optional<Goal> goal;          // what the request wants; unset for status --wait-ready
+        std::optional<std::pair<bool, std::string>> result;  // once decided: ok, and the answer's line
+    };
     Request::Verb verb;
-    std::vector<std::pair<std::string, pid_t>> targets;  // name, pid before the request
+    std::vector<Target> targets;
     std::shared_ptr<Reply> reply;
-    bool json = false;  // status --wait-ready --json
+    bool json = false;   // status --wait-ready --json
+    Duration timeout{};  // as the client asked, for the answer at the deadline
+    TimePoint deadline{};
 };
 
 }  // namespace sv

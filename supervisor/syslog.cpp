@@ -155,11 +155,12 @@ void SyslogDestination::watch(int events) {
 }
 
 void SyslogDestination::on_poll(int status, int events) {
-    if (status < 0) return fail("socket error", -status);
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (status < 0 || link_ == Link::connecting) ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len);
+    // libuv reports any POLLERR as EBADF; the socket's own error says what happened (ECONNREFUSED).
+    if (status < 0) return fail(link_ == Link::connecting ? "cannot connect" : "socket error", error ? error : -status);
     if (link_ == Link::connecting) {
-        int error = 0;
-        socklen_t len = sizeof error;
-        ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len);
         if (error) return fail("cannot connect", error);
         link_ = Link::up;
         retry_delay_ms_ = 100;

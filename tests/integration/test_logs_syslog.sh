@@ -46,6 +46,8 @@ service burst "command = \"i=0; while [ \$i -lt 200000 ]; do i=\$((i+1)); echo b
 log.syslog = \"tcp://127.0.0.1:$PT\""
 ctl reload >/dev/null
 check "while it is down, the burst is written (never blocked)" wait_until 30 test -e "$T/burst.done"
+check "the log says why: connection refused (not \"Bad file descriptor\")" \
+    eval 'wait_until 10 log_has "syslog tcp://127.0.0.1:$PT: cannot connect: Connection refused" && ! log_has "Bad file descriptor"'
 restarts=$(ctl status --json crashy | sed -n 's/.*"restarts": \([0-9]*\).*/\1/p')
 check "and supervision goes on: status answers at once" eval 'timeout 1 "$BIN" status --socket "$SOCK" >/dev/null'
 check "a crash-looping service keeps being restarted" wait_until 5 eval '[ "$(ctl status --json crashy | sed -n "s/.*\"restarts\": \([0-9]*\).*/\1/p")" -gt "$restarts" ]'
