@@ -46,56 +46,9 @@ void append_time(std::string& out, std::chrono::system_clock::time_point now) {
     out += stamp;
 }
 
-// Length of the valid UTF-8 sequence at the start of `s`, or 0 if it is not one.
-size_t utf8_sequence(std::string_view s) {
-    auto c = static_cast<unsigned char>(s[0]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || len > s.size()) return 0;
-    for (size_t i = 1; i < len; ++i)
-        if ((static_cast<unsigned char>(s[i]) >> 6) != 0x2) return 0;
-    if (len == 2 && c < 0xC2) return 0;  // overlong
-    return len;
-}
-
 }  // namespace
 
 // ---- lines ------------------------------------------------------------------------------
-
-void append_json_string(std::string& out, std::string_view text) {
-    out += '"';
-    while (!text.empty()) {
-        auto c = static_cast<unsigned char>(text[0]);
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            out += static_cast<char>(c);
-            text.remove_prefix(1);
-            continue;
-        }
-        switch (c) {
-            case '"': out += "\\\""; text.remove_prefix(1); continue;
-            case '\\': out += "\\\\"; text.remove_prefix(1); continue;
-            case '\n': out += "\\n"; text.remove_prefix(1); continue;
-            case '\r': out += "\\r"; text.remove_prefix(1); continue;
-            case '\t': out += "\\t"; text.remove_prefix(1); continue;
-            default: break;
-        }
-        if (c < 0x20 || c == 0x7F) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-            text.remove_prefix(1);
-            continue;
-        }
-        size_t len = utf8_sequence(text);
-        if (len == 0) {
-            out += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not UTF-8
-            text.remove_prefix(1);
-        } else {
-            out.append(text.substr(0, len));
-            text.remove_prefix(len);
-        }
-    }
-    out += '"';
-}
 
 void format_line(std::string& out, LogFormat format, std::string_view service, Stream stream, std::string_view line,
                  bool continued, std::chrono::system_clock::time_point now, std::string_view level) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "json.hpp"
 #include "model.hpp"
 #include "process.hpp"
 
@@ -89,9 +90,6 @@ void LineSplitter::feed(const char* data, size_t size, F&& emit) {
 // The supervisor's own messages use stream `supervisor` and carry their level.
 void format_line(std::string& out, LogFormat format, std::string_view service, Stream stream, std::string_view line,
                  bool continued, std::chrono::system_clock::time_point now, std::string_view level = {});
-
-// Appends `text` as a JSON string literal. Bytes that are not UTF-8 become U+FFFD.
-void append_json_string(std::string& out, std::string_view text);
 
 // A bounded, non-blocking writer to one file descriptor (PID 1's stdout or stderr).
 class OutputQueue {
