@@ -195,9 +195,12 @@ class Reader {
     Handler duration(Duration& out) {
         return [this, &out](const std::string& key, const toml::node& node) {
             if (!node.is_string()) return wrong_type(key, node, "a duration string such as \"500ms\", \"5s\" or \"1m\"");
-            auto d = parse_duration(text_of(node));
-            if (!d) error(node.source(), "`" + key + "`: \"" + text_of(node) +
-                                             "\" is not a duration (a number with ms, s, m or h, such as \"500ms\")");
+            bool too_long = false;
+            auto d = parse_duration(text_of(node), &too_long);
+            if (too_long) error(node.source(), "`" + key + "`: \"" + text_of(node) + "\" is longer than the maximum duration (" +
+                                                  format_duration(kMaxDuration) + ")");
+            else if (!d) error(node.source(), "`" + key + "`: \"" + text_of(node) +
+                                                  "\" is not a duration (a number with ms, s, m or h, such as \"500ms\")");
             else out = *d;
         };
     }
@@ -360,10 +363,13 @@ void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::
          }},
         {"max_size", [&](const std::string& k, const toml::node& n) {
              std::optional<unsigned long long> size;
+             bool too_big = false;
              if (n.is_integer() && n.as_integer()->get() > 0) size = static_cast<unsigned long long>(n.as_integer()->get());
-             else if (n.is_string()) size = parse_size(text_of(n));
+             else if (n.is_string()) size = parse_size(text_of(n), &too_big);
              else return r.wrong_type(k, n, "a size such as \"10MiB\"");
-             if (!size || *size < 4096) r.error(n.source(), "`log.max_size` must be a size of at least 4KiB, such as \"10MiB\"");
+             if (too_big || (size && *size > kMaxSize))
+                 r.error(n.source(), "`" + k + "` is larger than the maximum size (1TiB)");
+             else if (!size || *size < 4096) r.error(n.source(), "`log.max_size` must be a size of at least 4KiB, such as \"10MiB\"");
              else log.max_size = *size;
          }},
         {"max_files", r.integer(log.max_files, 1, 1000)},
