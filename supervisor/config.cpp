@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "units.hpp"
+#include "users.hpp"
 
 namespace sv {
 
@@ -238,6 +239,13 @@ class Reader {
     std::string path_;
     std::vector<Diagnostic>& errors_;
 };
+
+// `user` or `group`: a name, or a number that fits (never truncated to uid_t: 4294967296 is not 0).
+void read_id(Reader& r, std::string& out, const char* what, const std::string& key, const toml::node& node) {
+    r.string(out, true)(key, node);
+    if (is_number(out) && !parse_id(out))
+        r.error(node.source(), "`" + key + "`: " + out + " is not a " + what + " (numbers go from 0 to " + std::to_string(kMaxId) + ")");
+}
 
 void read_command(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
     spec.command.clear();
@@ -503,8 +511,8 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
              if (!spec.directory.empty() && spec.directory[0] != '/')
                  r.error(n.source(), "`directory` must be an absolute path");
          }},
-        {"user", r.string(spec.user, true)},
-        {"group", r.string(spec.group, true)},
+        {"user", [&](const std::string& k, const toml::node& n) { read_id(r, spec.user, "uid", k, n); }},
+        {"group", [&](const std::string& k, const toml::node& n) { read_id(r, spec.group, "gid", k, n); }},
         {"umask", [&](const std::string& k, const toml::node& n) {
              if (!n.is_string()) return r.wrong_type(k, n, "an octal string such as \"0022\"");
              spec.umask = parse_umask(text_of(n));

@@ -226,7 +226,8 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
     if (!spec.user.empty()) {
         plan.change_user = true;
         auto user = find_user(spec.user);
-        auto uid = as_number(spec.user);
+        auto uid = parse_id(spec.user);
+        if (!uid && is_number(spec.user)) return "user " + spec.user + " is out of range (uids are 0 to " + std::to_string(kMaxId) + ")";
         if (!user && !uid) return "unknown user '" + spec.user + "' (not in /etc/passwd)";
         if (user) {
             plan.uid = user->uid;

@@ -27,4 +27,10 @@ check_conf
 check "check refuses a size that wraps to 1GiB, naming log.max_size" eval '[ "$RC" = 78 ] && out_has "\`log.max_size\` is larger than the maximum size \(1TiB\)"'
 rm -f "$CONF/bigsize.toml"
 
+service bigid 'command = ["id"]
+user = "4294967296"'
+check_conf
+check "check refuses user = 4294967296 (it ran as uid 0), naming the key" eval '[ "$RC" = 78 ] && out_has "bigid.toml:2:8: .user.: 4294967296 is not a uid"'
+rm -f "$CONF/bigid.toml"
+
 finish
