@@ -12,6 +12,7 @@
 #include <map>
 #include <toml++/toml.h>
 
+#include "trust.hpp"
 #include "units.hpp"
 #include "users.hpp"
 
@@ -219,7 +220,8 @@ class Reader {
             return std::nullopt;
         }
         if (!sig) {
-            std::string shown = node.is_string() ? "\"" + text_of(node) + "\"" : std::to_string(node.as_integer()->get());
+            // Appended, not `"\"" + text + "\""`: GCC 12's -Wrestrict misfires on that here.
+            std::string shown = node.is_string() ? std::string("\"").append(text_of(node)).append("\"") : std::to_string(node.as_integer()->get());
             error(node.source(), "`" + key + "`: " + shown + " is not a signal (use a name such as \"SIGTERM\" or \"TERM\", or a number)");
         }
         return sig;
@@ -578,15 +580,13 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
 
 namespace {
 
-// Whoever can write a service file can run code as the supervisor's user (often root): the
-// files and their directory must be writable by root (or that user) alone.
-std::string unsafe_permissions(const struct stat& st) {
-    uid_t me = ::geteuid();
-    if (st.st_uid != 0 && st.st_uid != me) return "is owned by uid " + std::to_string(st.st_uid) + " (not root)";
-    if (st.st_mode & S_IWOTH) return "is writable by every user";
-    if ((st.st_mode & S_IWGRP) && st.st_gid != 0 && st.st_gid != ::getegid())
-        return "is writable by group " + std::to_string(st.st_gid);
-    return {};
+// "refused: the file is writable by every user; anyone who can write it can run code as this
+// supervisor's user (fix: chmod o-w)"
+std::string refusal(const char* what, const Distrust& d, const char* where) {
+    std::string out = "refused: the ";
+    out.append(what).append(" ").append(d.why);
+    out.append("; anyone who can write ").append(where).append(" can run code as this supervisor's user (fix: ");
+    return out.append(d.fix).append(")");
 }
 
 // The `*.toml` entries of `dir` (not starting with a dot), as "dir/name" paths, sorted;
@@ -617,8 +617,13 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
         if (!missing_ok) result.errors.push_back({dir, 0, 0, found == 0 ? "not a directory" : "no such directory"});
         return;
     }
-    if (std::string why = unsafe_permissions(dir_stat); !why.empty())
-        result.errors.push_back({dir, 0, 0, "refused: the directory " + why + "; anyone who can write there can run code as this supervisor's user (fix: chown root and chmod go-w)"});
+    // Whoever can write a service file can run code as the supervisor's user (often root): the
+    // files, their directory and the directories above it must be writable by root (or that
+    // user) alone (trust.hpp). A refused directory is not read at all.
+    if (Distrust d = untrusted_path(dir)) {
+        result.errors.push_back({dir, 0, 0, refusal("directory", d, "there")});
+        return;
+    }
     std::vector<std::string> files;
     if (!list_service_files(dir, files)) {
         result.errors.push_back({dir, 0, 0, "cannot read directory: " + std::string(std::strerror(errno))});
@@ -639,8 +644,8 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
         }
         struct stat st {};
         if (::stat(path.c_str(), &st) == 0) {
-            if (std::string why = unsafe_permissions(st); !why.empty()) {
-                result.errors.push_back({path, 0, 0, "refused: the file " + why + "; anyone who can write it can run code as this supervisor's user (fix: chown root and chmod go-w)"});
+            if (Distrust d = untrusted_path(path)) {
+                result.errors.push_back({path, 0, 0, refusal("file", d, "it")});
                 continue;
             }
         }
