@@ -23,7 +23,7 @@ Distrust writable_by_others(const struct stat& st) {
     return {};
 }
 
-Distrust untrusted_path(const std::string& path) {
+Distrust untrusted_path(const std::string& path, bool sticky_ok) {
     // A path that does not exist (yet) is as safe as the nearest directory above it that does:
     // nobody else can make it appear there.
     char resolved[PATH_MAX];
@@ -43,7 +43,8 @@ Distrust untrusted_path(const std::string& path) {
         if (::lstat(at.c_str(), &st) != 0) return {"cannot be checked: " + std::string(std::strerror(errno)), "fix the path"};
         Distrust d = writable_by_others(st);
         // Anyone may write a sticky directory, but not rename or remove what root owns in it.
-        bool sticky_guard = have_below && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && ours(st.st_uid) && ours(below.st_uid);
+        bool sticky_guard = (have_below ? ours(below.st_uid) : sticky_ok && at == real) && S_ISDIR(st.st_mode) &&
+                            (st.st_mode & S_ISVTX) && ours(st.st_uid);
         if (d && !sticky_guard) {
             d.why = (at == real ? "" : at + ", a directory above it, ") + d.why;
             return d;

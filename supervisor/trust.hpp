@@ -30,6 +30,8 @@ Distrust writable_by_others(const struct stat& st);
 // culprit: "/srv/app is owned by uid 1000". A directory writable by others is accepted above
 // an entry owned by root (or us) if it is sticky (/tmp): nobody else may rename or remove
 // that entry. A path that does not exist is judged by the nearest directory above it that does.
-Distrust untrusted_path(const std::string& path);
+// With `sticky_ok`, `path` itself may be such a sticky directory (a log directory like /tmp:
+// the caller then trusts only files it made itself there, opened without following links).
+Distrust untrusted_path(const std::string& path, bool sticky_ok = false);
 
 }  // namespace sv
