@@ -33,4 +33,16 @@ check_conf
 check "check refuses user = 4294967296 (it ran as uid 0), naming the key" eval '[ "$RC" = 78 ] && out_has "bigid.toml:2:8: .user.: 4294967296 is not a uid"'
 rm -f "$CONF/bigid.toml"
 
+# A start that fails at once (an unknown user) with a readiness check: restarts after its
+# backoff (100ms), not after start_timeout (90s) as when that timer replaced the backoff's.
+service nouser 'command = ["sleep", "100000"]
+user = "no-such-user-here"
+[ready]
+tcp = "127.0.0.1:1"
+[restart]
+delay = "100ms"
+max_delay = "100ms"'
+start_pid1
+check "a start failing at once restarts after its backoff, not after start_timeout" wait_until 10 eval '[ "$(ctl status nouser | awk "NR == 2 { print \$7 }")" -ge 3 ]'
+check "status shows the backoff's delay" eval 'ctl status nouser | grep -qE "restarting in [0-9]{1,3}ms"'
 finish
