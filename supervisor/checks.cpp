@@ -4,6 +4,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "units.hpp"
@@ -124,6 +125,25 @@ class NetProbe {
 
 }  // namespace
 
+std::string quoted_output(std::string_view output) {
+    while (!output.empty() && output.back() == '\n') output.remove_suffix(1);
+    bool several = output.find('\n') != std::string_view::npos;
+    std::string out = several ? "\n  > " : "";
+    for (char ch : output) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c == '\n') {
+            out += "\n  > ";
+        } else if ((c < 0x20 && c != '\t') || c == 0x7F) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
 std::string describe(const Probe& probe) {
     if (!probe.tcp.empty()) return "tcp " + probe.tcp;
     if (!probe.http.empty()) return probe.http;
@@ -138,7 +158,7 @@ std::shared_ptr<bool> run_probe(uv_loop_t* loop, const Probe& probe, Duration ti
     if (!probe.command.empty()) {
         run_command(probe.command, timeout, [token, done](int status, const std::string& output) {
             if (!*token) return;
-            std::string message = output.empty() ? describe_status(status) : output;
+            std::string message = output.empty() ? describe_status(status) : quoted_output(output);
             done(status == 0, message);
         });
     } else if (!probe.tcp.empty()) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model.hpp"
@@ -23,6 +24,12 @@ using CommandRunner =
 // cancelled first by resetting the returned token to false.
 std::shared_ptr<bool> run_probe(uv_loop_t* loop, const Probe& probe, Duration timeout, const CommandRunner& run_command,
                                 ProbeDone done);
+
+// A check's captured output as it goes into the supervisor's own messages, so that it cannot
+// pass for one of them: control characters (but newline) as \xNN, and output of several lines
+// as one quoted line each ("\n  > line"), so every line after the message's first is marked
+// as the check's words, never a supervisor line. One line stays as it is (escaped).
+std::string quoted_output(std::string_view output);
 
 // Describes a probe for messages: "tcp 127.0.0.1:3000", "http://...", "command pg_isready".
 std::string describe(const Probe& probe);

@@ -12,7 +12,9 @@
 #include <map>
 #include <toml++/toml.h>
 
+#include "trust.hpp"
 #include "units.hpp"
+#include "users.hpp"
 
 namespace sv {
 
@@ -195,9 +197,12 @@ class Reader {
     Handler duration(Duration& out) {
         return [this, &out](const std::string& key, const toml::node& node) {
             if (!node.is_string()) return wrong_type(key, node, "a duration string such as \"500ms\", \"5s\" or \"1m\"");
-            auto d = parse_duration(text_of(node));
-            if (!d) error(node.source(), "`" + key + "`: \"" + text_of(node) +
-                                             "\" is not a duration (a number with ms, s, m or h, such as \"500ms\")");
+            bool too_long = false;
+            auto d = parse_duration(text_of(node), &too_long);
+            if (too_long) error(node.source(), "`" + key + "`: \"" + text_of(node) + "\" is longer than the maximum duration (" +
+                                                  format_duration(kMaxDuration) + ")");
+            else if (!d) error(node.source(), "`" + key + "`: \"" + text_of(node) +
+                                                  "\" is not a duration (a number with ms, s, m or h, such as \"500ms\")");
             else out = *d;
         };
     }
@@ -215,7 +220,8 @@ class Reader {
             return std::nullopt;
         }
         if (!sig) {
-            std::string shown = node.is_string() ? "\"" + text_of(node) + "\"" : std::to_string(node.as_integer()->get());
+            // Appended, not `"\"" + text + "\""`: GCC 12's -Wrestrict misfires on that here.
+            std::string shown = node.is_string() ? std::string("\"").append(text_of(node)).append("\"") : std::to_string(node.as_integer()->get());
             error(node.source(), "`" + key + "`: " + shown + " is not a signal (use a name such as \"SIGTERM\" or \"TERM\", or a number)");
         }
         return sig;
@@ -235,6 +241,13 @@ class Reader {
     std::string path_;
     std::vector<Diagnostic>& errors_;
 };
+
+// `user` or `group`: a name, or a number that fits (never truncated to uid_t: 4294967296 is not 0).
+void read_id(Reader& r, std::string& out, const char* what, const std::string& key, const toml::node& node) {
+    r.string(out, true)(key, node);
+    if (is_number(out) && !parse_id(out))
+        r.error(node.source(), "`" + key + "`: " + out + " is not a " + what + " (numbers go from 0 to " + std::to_string(kMaxId) + ")");
+}
 
 void read_command(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
     spec.command.clear();
@@ -360,10 +373,13 @@ void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::
          }},
         {"max_size", [&](const std::string& k, const toml::node& n) {
              std::optional<unsigned long long> size;
+             bool too_big = false;
              if (n.is_integer() && n.as_integer()->get() > 0) size = static_cast<unsigned long long>(n.as_integer()->get());
-             else if (n.is_string()) size = parse_size(text_of(n));
+             else if (n.is_string()) size = parse_size(text_of(n), &too_big);
              else return r.wrong_type(k, n, "a size such as \"10MiB\"");
-             if (!size || *size < 4096) r.error(n.source(), "`log.max_size` must be a size of at least 4KiB, such as \"10MiB\"");
+             if (too_big || (size && *size > kMaxSize))
+                 r.error(n.source(), "`" + k + "` is larger than the maximum size (1TiB)");
+             else if (!size || *size < 4096) r.error(n.source(), "`log.max_size` must be a size of at least 4KiB, such as \"10MiB\"");
              else log.max_size = *size;
          }},
         {"max_files", r.integer(log.max_files, 1, 1000)},
@@ -497,8 +513,8 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
              if (!spec.directory.empty() && spec.directory[0] != '/')
                  r.error(n.source(), "`directory` must be an absolute path");
          }},
-        {"user", r.string(spec.user, true)},
-        {"group", r.string(spec.group, true)},
+        {"user", [&](const std::string& k, const toml::node& n) { read_id(r, spec.user, "uid", k, n); }},
+        {"group", [&](const std::string& k, const toml::node& n) { read_id(r, spec.group, "gid", k, n); }},
         {"umask", [&](const std::string& k, const toml::node& n) {
              if (!n.is_string()) return r.wrong_type(k, n, "an octal string such as \"0022\"");
              spec.umask = parse_umask(text_of(n));
@@ -564,15 +580,13 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
 
 namespace {
 
-// Whoever can write a service file can run code as the supervisor's user (often root): the
-// files and their directory must be writable by root (or that user) alone.
-std::string unsafe_permissions(const struct stat& st) {
-    uid_t me = ::geteuid();
-    if (st.st_uid != 0 && st.st_uid != me) return "is owned by uid " + std::to_string(st.st_uid) + " (not root)";
-    if (st.st_mode & S_IWOTH) return "is writable by every user";
-    if ((st.st_mode & S_IWGRP) && st.st_gid != 0 && st.st_gid != ::getegid())
-        return "is writable by group " + std::to_string(st.st_gid);
-    return {};
+// "refused: the file is writable by every user; anyone who can write it can run code as this
+// supervisor's user (fix: chmod o-w)"
+std::string refusal(const char* what, const Distrust& d, const char* where) {
+    std::string out = "refused: the ";
+    out.append(what).append(" ").append(d.why);
+    out.append("; anyone who can write ").append(where).append(" can run code as this supervisor's user (fix: ");
+    return out.append(d.fix).append(")");
 }
 
 // The `*.toml` entries of `dir` (not starting with a dot), as "dir/name" paths, sorted;
@@ -603,9 +617,11 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
         if (!missing_ok) result.errors.push_back({dir, 0, 0, found == 0 ? "not a directory" : "no such directory"});
         return;
     }
-    if (std::string why = unsafe_permissions(dir_stat); !why.empty()) {
-        // Not even listed: what a refused directory holds is nobody's business.
-        result.errors.push_back({dir, 0, 0, "refused: the directory " + why + "; anyone who can write there can run code as this supervisor's user (fix: chown root and chmod go-w)"});
+    // Whoever can write a service file can run code as the supervisor's user (often root): the
+    // files, their directory and the directories above it must be writable by root (or that
+    // user) alone (trust.hpp). A refused directory is not read at all.
+    if (Distrust d = untrusted_path(dir)) {
+        result.errors.push_back({dir, 0, 0, refusal("directory", d, "there")});
         return;
     }
     std::vector<std::string> files;
@@ -622,15 +638,14 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
             continue;
         }
         // A symlink is followed (Kubernetes mounts ConfigMap keys as links); what it reaches
-        // must be a small regular file, checked on the opened file itself.
+        // must be a small regular file (checked on the opened file) that only root can change.
         std::string text, why;
-        struct stat st {};
-        if (!read_file(path, text, &why, kMaxSmallFile, &st)) {
+        if (!read_file(path, text, &why)) {
             result.errors.push_back({path, 0, 0, "cannot read: " + why});
             continue;
         }
-        if (std::string unsafe = unsafe_permissions(st); !unsafe.empty()) {
-            result.errors.push_back({path, 0, 0, "refused: the file " + unsafe + "; anyone who can write it can run code as this supervisor's user (fix: chown root and chmod go-w)"});
+        if (Distrust d = untrusted_path(path)) {
+            result.errors.push_back({path, 0, 0, refusal("file", d, "it")});
             continue;
         }
         result.services.push_back(parse_service(text, path, name, result.errors));

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "syslog.hpp"
+#include "trust.hpp"
 #include "uv_handles.hpp"
 
 namespace sv {
@@ -47,56 +48,9 @@ void append_time(std::string& out, std::chrono::system_clock::time_point now) {
     out += stamp;
 }
 
-// Length of the valid UTF-8 sequence at the start of `s`, or 0 if it is not one.
-size_t utf8_sequence(std::string_view s) {
-    auto c = static_cast<unsigned char>(s[0]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || len > s.size()) return 0;
-    for (size_t i = 1; i < len; ++i)
-        if ((static_cast<unsigned char>(s[i]) >> 6) != 0x2) return 0;
-    if (len == 2 && c < 0xC2) return 0;  // overlong
-    return len;
-}
-
 }  // namespace
 
 // ---- lines ------------------------------------------------------------------------------
-
-void append_json_string(std::string& out, std::string_view text) {
-    out += '"';
-    while (!text.empty()) {
-        auto c = static_cast<unsigned char>(text[0]);
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            out += static_cast<char>(c);
-            text.remove_prefix(1);
-            continue;
-        }
-        switch (c) {
-            case '"': out += "\\\""; text.remove_prefix(1); continue;
-            case '\\': out += "\\\\"; text.remove_prefix(1); continue;
-            case '\n': out += "\\n"; text.remove_prefix(1); continue;
-            case '\r': out += "\\r"; text.remove_prefix(1); continue;
-            case '\t': out += "\\t"; text.remove_prefix(1); continue;
-            default: break;
-        }
-        if (c < 0x20 || c == 0x7F) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-            text.remove_prefix(1);
-            continue;
-        }
-        size_t len = utf8_sequence(text);
-        if (len == 0) {
-            out += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not UTF-8
-            text.remove_prefix(1);
-        } else {
-            out.append(text.substr(0, len));
-            text.remove_prefix(len);
-        }
-    }
-    out += '"';
-}
 
 void format_line(std::string& out, LogFormat format, std::string_view service, Stream stream, std::string_view line,
                  bool continued, std::chrono::system_clock::time_point now, std::string_view level) {
@@ -225,32 +179,76 @@ void OutputQueue::close() {
 
 // ---- files ------------------------------------------------------------------------------
 
+FileSink::FileSink(std::string path, unsigned long long max_size, int max_files)
+    : path_(std::move(path)), max_size_(max_size), max_files_(max_files) {
+    size_t slash = path_.rfind('/');  // config made it absolute
+    dir_ = slash == 0 ? "/" : path_.substr(0, slash);
+    name_ = path_.substr(slash + 1);
+}
+
 FileSink::~FileSink() {
     flush("");
     if (fd_ >= 0) ::close(fd_);
+    if (dir_fd_ >= 0) ::close(dir_fd_);
 }
 
-bool FileSink::open_file() {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd_ < 0) return false;
+bool FileSink::refuse(const std::string& source, const std::string& why) {
+    last_error_ = why;
+    if (why != refused_ && !source.empty()) spdlog::warn("{}: refusing to write {}: {}; dropping its lines until fixed", source, path_, why);
+    refused_ = why;
+    return false;
+}
+
+bool FileSink::open_file(const std::string& source) {
+    if (dir_fd_ < 0) {
+        if (Distrust d = untrusted_path(dir_, true))
+            return refuse(source, "its directory " + dir_ + (d.why.rfind('/', 0) == 0 ? ": " : " ") + d.why +
+                                      ", so another user could redirect what PID 1 writes (fix: " + d.fix + ")");
+        dir_fd_ = ::open(dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd_ < 0) return refuse(source, std::strerror(errno));
+    }
+    // No symbolic link, no blocking on a FIFO, no controlling terminal.
+    fd_ = ::openat(dir_fd_, name_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0640);
+    if (fd_ < 0) {
+        int error = errno;
+        // ELOOP or ENXIO, or EACCES where fs.protected_symlinks or protected_fifos stops it first.
+        struct stat there {};
+        bool found = ::fstatat(dir_fd_, name_.c_str(), &there, AT_SYMLINK_NOFOLLOW) == 0;
+        return refuse(source, found && S_ISLNK(there.st_mode)    ? "it is a symbolic link"
+                              : found && S_ISFIFO(there.st_mode) ? "it is a FIFO"
+                                                                 : std::strerror(error));
+    }
     struct stat st {};
-    size_ = ::fstat(fd_, &st) == 0 ? static_cast<unsigned long long>(st.st_size) : 0;
+    std::string why = ::fstat(fd_, &st) != 0   ? std::strerror(errno)
+                      : S_ISFIFO(st.st_mode)   ? "it is a FIFO"
+                      : !S_ISREG(st.st_mode)   ? "it is not a regular file"
+                      : st.st_uid != ::geteuid() && st.st_uid != 0 ? "it belongs to uid " + std::to_string(st.st_uid) + ", not to the supervisor"
+                      : st.st_nlink != 1       ? "it has " + std::to_string(st.st_nlink) + " hard links"
+                                               : "";
+    if (!why.empty()) {
+        ::close(fd_);
+        fd_ = -1;
+        return refuse(source, why);
+    }
+    if (!refused_.empty() && !source.empty()) spdlog::info("{}: writing {} again", source, path_);
+    refused_.clear();
+    size_ = static_cast<unsigned long long>(st.st_size);
     return true;
 }
 
 void FileSink::rotate() {
     ::close(fd_);
     fd_ = -1;
+    // Within the directory descriptor: renameat never follows a link, and no path is looked up again.
     for (int i = max_files_ - 1; i >= 1; --i)
-        ::rename((path_ + "." + std::to_string(i)).c_str(), (path_ + "." + std::to_string(i + 1)).c_str());
-    ::rename(path_.c_str(), (path_ + ".1").c_str());
+        ::renameat(dir_fd_, (name_ + "." + std::to_string(i)).c_str(), dir_fd_, (name_ + "." + std::to_string(i + 1)).c_str());
+    ::renameat(dir_fd_, name_.c_str(), dir_fd_, (name_ + ".1").c_str());
 }
 
 void FileSink::flush(const std::string& source) {
     if (pending_.empty()) return;
-    if (fd_ < 0 && !open_file()) {
+    if (fd_ < 0 && !open_file(source)) {
         dropped_ += static_cast<unsigned long>(std::count(pending_.begin(), pending_.end(), '\n'));
-        last_error_ = std::strerror(errno);
         pending_.clear();
         return;
     }
@@ -266,7 +264,7 @@ void FileSink::flush(const std::string& source) {
                 take = newline + 1;
             } else if (size_ > 0) {
                 rotate();
-                if (!open_file()) break;
+                if (!open_file(source)) break;
                 continue;
             } else {
                 size_t first = rest.find('\n');

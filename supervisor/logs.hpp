@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "json.hpp"
 #include "model.hpp"
 #include "process.hpp"
 
@@ -95,9 +96,6 @@ void LineSplitter::feed(const char* data, size_t size, F&& emit) {
 void format_line(std::string& out, LogFormat format, std::string_view service, Stream stream, std::string_view line,
                  bool continued, std::chrono::system_clock::time_point now, std::string_view level = {});
 
-// Appends `text` as a JSON string literal. Bytes that are not UTF-8 become U+FFFD.
-void append_json_string(std::string& out, std::string_view text);
-
 // A bounded, non-blocking writer to one file descriptor (PID 1's stdout or stderr).
 class OutputQueue {
    public:
@@ -129,26 +127,36 @@ class OutputQueue {
 
 // A file log with size-based rotation (file, file.1 ... file.N). A write that fails (disk
 // full) drops the lines, counts them, and the next write tries again.
+//
+// PID 1 is often root and the file's directory may be one a service can write: the directory
+// (and every one above it) must be root's (or ours) and writable by nobody else, unless it is
+// sticky (/tmp); the file is opened relative to a descriptor of that directory held open,
+// without following a symbolic link and without blocking on a FIFO, and must be a regular file
+// of ours with one link; rotation renames within that directory descriptor.
 class FileSink {
    public:
-    FileSink(std::string path, unsigned long long max_size, int max_files)
-        : path_(std::move(path)), max_size_(max_size), max_files_(max_files) {}
+    FileSink(std::string path, unsigned long long max_size, int max_files);
     ~FileSink();
     std::string& buffer() { return pending_; }
     void flush(const std::string& source);
 
    private:
-    bool open_file();
+    bool open_file(const std::string& source);
+    bool refuse(const std::string& source, const std::string& why);
     void rotate();
     bool write_all(std::string_view chunk, const std::string& source);
     std::string path_;
+    std::string dir_;   // the directory of path_
+    std::string name_;  // the file's name in it
     unsigned long long max_size_;
     int max_files_;
+    int dir_fd_ = -1;
     int fd_ = -1;
     unsigned long long size_ = 0;
     std::string pending_;
     unsigned long dropped_ = 0;
     std::string last_error_;
+    std::string refused_;  // why the file was last refused (warned once per reason)
 };
 
 // Where one service's lines go, made from its [log] section. Shared by the pipes of every

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "trust.hpp"
 #include "users.hpp"
 
 namespace sv {
@@ -226,7 +227,8 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
     if (!spec.user.empty()) {
         plan.change_user = true;
         auto user = find_user(spec.user);
-        auto uid = as_number(spec.user);
+        auto uid = parse_id(spec.user);
+        if (!uid && is_number(spec.user)) return "user " + spec.user + " is out of range (uids are 0 to " + std::to_string(kMaxId) + ")";
         if (!user && !uid) return "unknown user '" + spec.user + "' (not in /etc/passwd)";
         if (user) {
             plan.uid = user->uid;
@@ -235,8 +237,10 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
             set_env(plan.envp, "USER", user->name);
             set_env(plan.envp, "LOGNAME", user->name);
         } else {
-            plan.uid = static_cast<uid_t>(*uid);  // a bare uid, as `docker run --user 1000`: group 0
-            plan.gid = 0;
+            // A bare uid: group nogroup (65534), not docker's group 0, unless `group` says so. With
+            // gid 0 a service could write every group-0-writable file of the image (trust.hpp).
+            plan.uid = static_cast<uid_t>(*uid);
+            plan.gid = kBareUidGid;
         }
         if (!spec.group.empty()) {
             auto gid = find_group(spec.group);
@@ -269,6 +273,14 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
             start = end + 1;
         }
         if (plan.path.empty()) return "cannot find '" + program + "' in PATH (" + search + ")";
+    }
+    // A program PID 1 runs as root (or as itself) must not be one a lesser service can replace.
+    if (!plan.change_user || plan.uid == 0) {
+        std::string full = plan.path;
+        if (full[0] != '/') full = (plan.directory.empty() ? std::string(".") : plan.directory) + "/" + full;
+        if (Distrust d = untrusted_path(full))
+            return "refused to run " + full + " with the supervisor's privileges: " + d.why +
+                   "; anyone who can write there could run code as root (fix: " + d.fix + ")";
     }
     return plan;
 }

@@ -37,9 +37,13 @@ struct LaunchPlan {
     int stderr_fd = -1;
 };
 
+// The group of a service whose `user` is a bare uid without a passwd entry and that names no
+// `group`: nogroup, which owns nothing (docker gives group 0).
+constexpr gid_t kBareUidGid = 65534;
+
 // Builds the plan for a spec on top of `base_env` (the supervisor's own environment).
 // Returns a message naming the cause when it cannot: unknown user or group, program not
-// found in PATH.
+// found in PATH, or a program to run as root that someone else could replace (trust.hpp).
 std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char** base_env);
 
 // The step of the child that failed, as it reports it through the exec-status pipe.

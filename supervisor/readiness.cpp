@@ -1,7 +1,13 @@
 // Start order (`after`), readiness ([ready], sd_notify) and health ([health]) of services.
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 
 #include "supervisor_parts.hpp"
 #include "units.hpp"
@@ -99,6 +105,36 @@ bool Supervisor::open_notify(Slot& slot, std::string& error) {
     slot.plan.envp.push_back("NOTIFY_SOCKET=" + socket->address());
     slot.notify = std::move(socket);
     return true;
+}
+
+void Supervisor::check_all_ready() {
+    if (outer_ready_ || outer_notify_.empty() || phase_ != Phase::running) return;
+    for (auto& [name, slot] : services_) {
+        const Service& s = slot->service;
+        if (s.spec().enabled && !s.ready() && s.state() != State::exited) return;
+    }
+    outer_ready_ = true;
+    tell_outer_manager("READY=1");
+}
+
+void Supervisor::tell_outer_manager(const char* message) {
+    if (outer_notify_.empty()) return;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::string path = outer_notify_;
+    if (path.size() >= sizeof addr.sun_path || (path[0] != '/' && path[0] != '@')) {
+        spdlog::warn("NOTIFY_SOCKET {} is not a socket address; not telling it {}", outer_notify_, message);
+        return;
+    }
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    if (path[0] == '@') addr.sun_path[0] = '\0';  // abstract
+    auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (path[0] == '/' ? 1 : 0));
+    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 || ::sendto(fd, message, std::strlen(message), MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), len) < 0)
+        spdlog::warn("cannot tell {} to NOTIFY_SOCKET {}: {}", message, outer_notify_, std::strerror(errno));
+    else
+        spdlog::debug("told NOTIFY_SOCKET {}: {}", outer_notify_, message);
+    if (fd >= 0) ::close(fd);
 }
 
 void Supervisor::on_running(Slot& slot) {

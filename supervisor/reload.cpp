@@ -169,7 +169,9 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::o
         if (status == 0) {
             go_ahead();
         } else {
-            std::string why = "check `" + shown + "` " + describe_status(status) + (output.empty() ? "" : ":\n" + output);
+            std::string quoted = quoted_output(output);
+            std::string why = "check `" + shown + "` " + describe_status(status) +
+                              (quoted.empty() ? "" : quoted[0] == '\n' ? ":" + quoted : ": " + quoted);
             spdlog::error("{}: reload refused: {}", name, why);
             if (reply) reply->send(false, name + ": reload refused: " + why);
         }

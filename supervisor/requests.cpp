@@ -6,33 +6,13 @@
 #include <cstdio>
 #include <spdlog/spdlog.h>
 
+#include "json.hpp"
 #include "supervisor_parts.hpp"
 #include "units.hpp"
 
 namespace sv {
 
 namespace {
-
-std::string json_string(const std::string& text) {
-    std::string out = "\"";
-    for (unsigned char c : text) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    return out + "\"";
-}
 
 std::string short_status(int wait_status) {
     if (WIFEXITED(wait_status)) return std::to_string(WEXITSTATUS(wait_status));

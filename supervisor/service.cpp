@@ -44,7 +44,9 @@ bool Service::ready() const {
 
 Actions Service::spawn_actions() {
     ready_ = false;
-    if (waits_for_readiness() && spec_.start_timeout.count() > 0) return {{Action::spawn}, {Action::arm_timer, 0, spec_.start_timeout}};
+    // The start timeout is armed before the spawn: a spawn that fails at once (unknown user,
+    // program not found) ends the run inside it and arms the backoff timer, which must stay.
+    if (waits_for_readiness() && spec_.start_timeout.count() > 0) return {{Action::arm_timer, 0, spec_.start_timeout}, {Action::spawn}};
     return {{Action::spawn}};
 }
 

@@ -33,6 +33,12 @@ Supervisor::Supervisor(uv_loop_t* loop, Options options, char** environ)
 Supervisor::~Supervisor() = default;
 
 int Supervisor::run(std::vector<ServiceSpec> specs) {
+    // PID 1's own NOTIFY_SOCKET is for PID 1 alone: a service given it could tell the outer
+    // manager READY=1 or STOPPING=1 on the container's behalf. PID 1 sends READY=1 itself once
+    // every service is ready, and STOPPING=1 when it shuts down (readiness.cpp).
+    if (const char* outer = std::getenv("NOTIFY_SOCKET")) outer_notify_ = outer;
+    ::unsetenv("NOTIFY_SOCKET");
+    environ_ = environ;
     logs_.open(loop_, options_.log_format, [this](const std::string& host, std::function<void(const std::string&)> done) {
         // A name lookup may block for seconds: a helper process (this binary) does it instead.
         ServiceSpec resolver;
@@ -147,6 +153,7 @@ void Supervisor::settle() {
     for (auto& name : names) remove(name);
     start_waiting();
     check_waiters();
+    check_all_ready();
     if (phase_ != Phase::running && phase_ != Phase::done) advance_shutdown();
 }
 
@@ -324,6 +331,7 @@ void Supervisor::begin_shutdown(int exit_code, const std::string& why) {
     phase_ = Phase::stopping_services;
     exit_code_ = exit_code;
     spdlog::info("shutting down: {}", why);
+    tell_outer_manager("STOPPING=1");
     auto now = Clock::now();
     for (auto& [name, slot] : services_) {
         slot->waiting = false;

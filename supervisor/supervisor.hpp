@@ -109,6 +109,8 @@ class Supervisor {
     void run_check(Slot& slot);
     void end_checks(Slot& slot);
     bool open_notify(Slot& slot, std::string& error);
+    void tell_outer_manager(const char* message);  // sd_notify to whoever started PID 1
+    void check_all_ready();
 
     // requests.cpp: the control socket's requests
     void on_request(const Request& request, std::shared_ptr<Reply> reply);
@@ -141,6 +143,8 @@ class Supervisor {
     uv_timer_t* grace_timer_ = nullptr;
     uv_timer_t* finish_timer_ = nullptr;
     unsigned long orphans_reaped_ = 0;
+    std::string outer_notify_;  // PID 1's own NOTIFY_SOCKET (Podman --sdnotify=container, a systemd unit)
+    bool outer_ready_ = false;  // READY=1 sent to it
 };
 
 }  // namespace sv

@@ -47,15 +47,20 @@ std::string upper(std::string_view text) {
 
 }  // namespace
 
-std::optional<Duration> parse_duration(std::string_view text) {
+std::optional<Duration> parse_duration(std::string_view text, bool* too_long) {
+    if (too_long) *too_long = false;
     if (text == "0") return Duration{0};
     if (text.empty()) return std::nullopt;
+    // Summed with a bound at every step, so that no term or sum can overflow.
+    constexpr long long max = kMaxDuration.count();
     long long total = 0;
+    bool over = false;
     while (!text.empty()) {
         size_t digits = 0;
         while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-        if (digits == 0 || digits > 12) return std::nullopt;
-        auto value = parse_number<long long>(text.substr(0, digits));
+        if (digits == 0) return std::nullopt;
+        auto value = digits <= 18 ? parse_number<long long>(text.substr(0, digits)) : std::nullopt;
+        if (!value) over = true;  // more digits than any duration we take
         text.remove_prefix(digits);
         size_t unit_len = 0;
         while (unit_len < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_len]))) ++unit_len;
@@ -67,7 +72,12 @@ std::optional<Duration> parse_duration(std::string_view text) {
         else if (unit == "m") scale = 60'000;
         else if (unit == "h") scale = 3'600'000;
         else return std::nullopt;
-        total += *value * scale;
+        if (over || *value > (max - total) / scale) over = true;
+        else total += *value * scale;
+    }
+    if (over) {
+        if (too_long) *too_long = true;
+        return std::nullopt;
     }
     return Duration{total};
 }
@@ -206,17 +216,26 @@ bool read_file(const std::string& path, std::string& out, std::string* error, si
     return true;
 }
 
-std::optional<unsigned long long> parse_size(std::string_view text) {
+std::optional<unsigned long long> parse_size(std::string_view text, bool* too_big) {
+    if (too_big) *too_big = false;
     size_t digits = 0;
     while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-    auto value = parse_number<unsigned long long>(text.substr(0, digits));
-    if (!value || digits > 15) return std::nullopt;
+    if (digits == 0) return std::nullopt;
+    unsigned long long value = 0;
+    bool fits = digits <= 18;  // more digits than any size we take otherwise
+    if (fits) value = parse_number<unsigned long long>(text.substr(0, digits)).value_or(0);
     std::string unit = upper(text.substr(digits));
     static const std::pair<const char*, unsigned long long> kUnits[] = {
         {"", 1}, {"B", 1}, {"K", 1000}, {"KB", 1000}, {"KIB", 1024}, {"M", 1000'000}, {"MB", 1000'000},
         {"MIB", 1 << 20}, {"G", 1000'000'000}, {"GB", 1000'000'000}, {"GIB", 1 << 30}};
-    for (auto& [name, scale] : kUnits)
-        if (unit == name) return *value * scale;
+    for (auto& [name, scale] : kUnits) {
+        if (unit != name) continue;
+        if (!fits || value > kMaxSize / scale) {  // checked before multiplying: no wrap-around
+            if (too_big) *too_big = true;
+            return std::nullopt;
+        }
+        return value * scale;
+    }
     return std::nullopt;
 }
 

@@ -13,9 +13,16 @@
 
 namespace sv {
 
+// The longest duration a service file or option may give: 10000h (about 14 months). Longer ones
+// are refused rather than wrapped around (a stop timeout that never fires, a negative delay).
+constexpr Duration kMaxDuration{10'000LL * 3'600'000};
+// The largest size (`log.max_size`): 1TiB.
+constexpr unsigned long long kMaxSize = 1ull << 40;
+
 // "250ms", "5s", "1m30s", "2h", "0". Returns nullopt on anything else (units are required
-// except for 0). Accepts the units ms, s, m, h; several parts add up.
-std::optional<Duration> parse_duration(std::string_view text);
+// except for 0). Accepts the units ms, s, m, h; several parts add up. A well-formed duration
+// longer than kMaxDuration is nullopt too, with `*too_long` (if given) set to true.
+std::optional<Duration> parse_duration(std::string_view text, bool* too_long = nullptr);
 
 // "1.5s", "400ms", "2m" — the shortest exact spelling, for messages.
 std::string format_duration(Duration d);
@@ -52,8 +59,9 @@ constexpr size_t kMaxSmallFile = 1 << 20;
 bool read_file(const std::string& path, std::string& out, std::string* error = nullptr,
                size_t limit = kMaxSmallFile, struct stat* st = nullptr);
 
-// "10MiB", "512KiB", "1GiB", "1000000" (bytes), also KB/MB/GB (powers of 1000).
-std::optional<unsigned long long> parse_size(std::string_view text);
+// "10MiB", "512KiB", "1GiB", "1000000" (bytes), also KB/MB/GB (powers of 1000). A well-formed
+// size above kMaxSize is nullopt, with `*too_big` (if given) set to true.
+std::optional<unsigned long long> parse_size(std::string_view text, bool* too_big = nullptr);
 
 // Syslog facility by name ("local0", "daemon", ...). nullopt for unknown names.
 std::optional<int> parse_facility(std::string_view text);

@@ -10,13 +10,6 @@ namespace sv {
 
 namespace {
 
-std::optional<unsigned long> as_id(const std::string& text) {
-    unsigned long value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
-    return value;
-}
-
 // Calls `visit(fields)` for each well-formed colon-separated line; stops when it returns true.
 std::vector<std::string> split(std::string_view text, char separator) {
     std::vector<std::string> parts;
@@ -42,11 +35,23 @@ void each_entry(const std::string& file, size_t min_fields, Visit visit) {
 
 }  // namespace
 
+bool is_number(std::string_view text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<uint32_t> parse_id(std::string_view text) {
+    unsigned long long value = 0;
+    if (!is_number(text) || text.size() > 10) return std::nullopt;
+    std::from_chars(text.data(), text.data() + text.size(), value);
+    if (value > kMaxId) return std::nullopt;
+    return static_cast<uint32_t>(value);
+}
+
 std::optional<UserEntry> find_user(const std::string& name_or_uid, const std::string& passwd_file) {
-    auto uid = as_id(name_or_uid);
+    auto uid = parse_id(name_or_uid);
     std::optional<UserEntry> found;
     each_entry(passwd_file, 7, [&](const std::vector<std::string>& f) {
-        auto entry_uid = as_id(f[2]), entry_gid = as_id(f[3]);
+        auto entry_uid = parse_id(f[2]), entry_gid = parse_id(f[3]);
         if (!entry_uid || !entry_gid) return false;
         if (uid ? *entry_uid != *uid : f[0] != name_or_uid) return false;
         found = UserEntry{f[0], static_cast<uid_t>(*entry_uid), static_cast<gid_t>(*entry_gid), f[5], f[1], f[4], f[6]};
@@ -56,10 +61,10 @@ std::optional<UserEntry> find_user(const std::string& name_or_uid, const std::st
 }
 
 std::optional<gid_t> find_group(const std::string& name_or_gid, const std::string& group_file) {
-    if (auto gid = as_id(name_or_gid)) return static_cast<gid_t>(*gid);
+    if (auto gid = parse_id(name_or_gid)) return static_cast<gid_t>(*gid);
     std::optional<gid_t> found;
     each_entry(group_file, 3, [&](const std::vector<std::string>& f) {
-        auto gid = as_id(f[2]);
+        auto gid = parse_id(f[2]);
         if (f[0] != name_or_gid || !gid) return false;
         found = static_cast<gid_t>(*gid);
         return true;
@@ -70,7 +75,7 @@ std::optional<gid_t> find_group(const std::string& name_or_gid, const std::strin
 std::vector<gid_t> groups_of(const std::string& user, gid_t primary, const std::string& group_file) {
     std::vector<gid_t> groups{primary};
     each_entry(group_file, 3, [&](const std::vector<std::string>& f) {
-        auto gid = as_id(f[2]);
+        auto gid = parse_id(f[2]);
         if (!gid || f.size() < 4) return false;
         for (const std::string& member : split(f[3], ','))
             if (member == user && std::find(groups.begin(), groups.end(), *gid) == groups.end())

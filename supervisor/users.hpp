@@ -4,8 +4,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sv {
@@ -19,6 +21,17 @@ struct UserEntry {
     std::string gecos;
     std::string shell;
 };
+
+// The largest uid or gid a service may have: 4294967294. Larger numbers do not fit uid_t (and
+// 4294967295, (uid_t)-1, means "leave unchanged" to setuid and setgid).
+constexpr uint32_t kMaxId = 4294967294u;
+
+// A numeric uid or gid in decimal, 0 to kMaxId; nullopt for anything else (a name, or a
+// number out of range: never truncated).
+std::optional<uint32_t> parse_id(std::string_view text);
+
+// True if `text` is all decimal digits (a number, whether or not in range).
+bool is_number(std::string_view text);
 
 // By name or by numeric uid. nullopt when /etc/passwd (or `passwd_file`) has no such entry.
 std::optional<UserEntry> find_user(const std::string& name_or_uid, const std::string& passwd_file = "/etc/passwd");

@@ -186,3 +186,29 @@ TEST_CASE("regression (fuzzing): characters toml++ 3.3 cannot classify never rea
     // The private-use range the loader borrows is refused rather than misread.
     CHECK(parse("command = \"\xF3\xB0\x83\xA9\"\n").errors.size() == 1);
 }
+
+TEST_CASE("a duration or size past its maximum is an error naming the key") {
+    auto p = parse(R"(command = ["x"]
+[stop]
+timeout = "999999999999h999999999999h999999999999h"
+[restart]
+delay = "10001h"
+max_delay = "10001h"
+[log]
+stdout = "file"
+file = "/var/log/x.log"
+max_size = "17179869185GiB"
+)");
+    CHECK(p.all().find("web.toml:3:11: `stop.timeout`: \"999999999999h999999999999h999999999999h\" is longer than the maximum duration (10000h)") != std::string::npos);
+    CHECK(p.all().find("`restart.delay`: \"10001h\" is longer than the maximum duration") != std::string::npos);
+    CHECK(p.all().find("`log.max_size` is larger than the maximum size (1TiB)") != std::string::npos);
+    CHECK(parse("command = [\"x\"]\n[log]\nmax_size = 1099511627777\n").all().find("`log.max_size` is larger than the maximum size") != std::string::npos);
+}
+
+TEST_CASE("a numeric user or group past uid_t is an error, never truncated (4294967296 is not uid 0)") {
+    auto p = parse("command = [\"x\"]\nuser = \"4294967296\"\ngroup = \"4294967295\"\n");
+    CHECK(p.all().find("web.toml:2:8: `user`: 4294967296 is not a uid (numbers go from 0 to 4294967294)") != std::string::npos);
+    CHECK(p.all().find("web.toml:3:9: `group`: 4294967295 is not a gid") != std::string::npos);
+    CHECK(parse("command = [\"x\"]\nuser = \"4294967294\"\n").errors.empty());
+    CHECK(parse("command = [\"x\"]\nuser = \"app1\"\n").errors.empty());
+}

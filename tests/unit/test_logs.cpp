@@ -111,6 +111,16 @@ TEST_CASE("sizes and facilities") {
     CHECK(parse_size("2MB") == 2000000ull);
     CHECK_FALSE(parse_size("ten"));
     CHECK_FALSE(parse_size("10 MiB"));
+    // Past the maximum: refused, never wrapped (17179869185GiB was 1GiB).
+    bool too_big = false;
+    CHECK(parse_size("1024GiB", &too_big) == kMaxSize);
+    CHECK_FALSE(too_big);
+    CHECK_FALSE(parse_size("17179869185GiB", &too_big));
+    CHECK(too_big);
+    CHECK_FALSE(parse_size("1099511627777", &too_big));
+    CHECK(too_big);
+    CHECK_FALSE(parse_size("99999999999999999999999MiB", &too_big));
+    CHECK(too_big);
     CHECK(parse_facility("local0") == 16);
     CHECK(parse_facility("local7") == 23);
     CHECK(parse_facility("daemon") == 3);

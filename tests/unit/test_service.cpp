@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+
 #include "service.hpp"
 
 using namespace sv;
@@ -425,4 +427,26 @@ TEST_CASE("a failed check is no change of goal: the restart policy restarts it")
     s.ended(killed(SIGTERM), clock.now);
     CHECK(s.state() == State::backoff);
     CHECK(s.reason() == "health check failed");
+}
+
+TEST_CASE("the start timeout is armed before the spawn, so a start failing at once keeps its backoff timer") {
+    // Action lists are carried out in order, and a spawn that fails at once arms the backoff
+    // timer from inside it: an arm_timer after the spawn would replace the backoff (100ms)
+    // with the start timeout (90s).
+    ServiceSpec spec = spec_with(RestartPolicy::always);
+    spec.ready.probe.tcp = "127.0.0.1:1";
+    spec.start_timeout = Duration{90000};
+    Service s(spec);
+    Clockwork clock;
+    Actions actions = s.start(clock.now);
+    auto spawn = std::find_if(actions.begin(), actions.end(), [](const Action& a) { return a.kind == Action::spawn; });
+    auto timer = std::find_if(actions.begin(), actions.end(), [](const Action& a) { return a.kind == Action::arm_timer; });
+    REQUIRE(spawn != actions.end());
+    REQUIRE(timer != actions.end());
+    CHECK(timer < spawn);
+    Actions failed = s.ended({0, true}, clock.now);
+    CHECK(armed(failed) == Duration{100});
+    Actions again = s.timer_fired(clock.now);  // backoff over: the same order on a restart
+    CHECK(std::find_if(again.begin(), again.end(), [](const Action& a) { return a.kind == Action::arm_timer; }) <
+          std::find_if(again.begin(), again.end(), [](const Action& a) { return a.kind == Action::spawn; }));
 }

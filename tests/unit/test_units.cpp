@@ -60,3 +60,19 @@ TEST_CASE("umask") {
     CHECK_FALSE(parse_umask("01000"));
     CHECK_FALSE(parse_umask("abc"));
 }
+
+TEST_CASE("durations past the maximum are refused, never wrapped around") {
+    bool too_long = false;
+    CHECK(parse_duration("10000h", &too_long) == kMaxDuration);
+    CHECK_FALSE(too_long);
+    CHECK(parse_duration("9999h59m59s999ms") == kMaxDuration - Duration{1});
+    CHECK_FALSE(parse_duration("10000h1ms", &too_long));
+    CHECK(too_long);
+    // Three terms that each fit a long long but sum past it (the audit's "-7646744073720352728ms").
+    CHECK_FALSE(parse_duration("999999999999h999999999999h999999999999h", &too_long));
+    CHECK(too_long);
+    CHECK_FALSE(parse_duration("99999999999999999999999999s", &too_long));
+    CHECK(too_long);
+    CHECK_FALSE(parse_duration("999999999999x", &too_long));  // a bad unit is a syntax error
+    CHECK_FALSE(too_long);
+}
