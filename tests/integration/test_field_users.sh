@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Container conditions, users: PID 1 as uid 1000 (docker run --user 1000), and as an arbitrary uid
+# with no passwd entry and HOME unset (OpenShift). Services run as that uid, crash loops are
+# restarted, orphans reaped, the client of the same uid is served, a `user =` that cannot be
+# switched to is a clear error of that service alone, and SIGTERM stops everything gracefully.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/field_lib.sh"
+
+basic_services
+service rooted 'command = ["sleep", "1000"]
+user = "root"
+restart.max_retries = 2
+restart.delay = "50ms"'
+uid_of() { in_ns awk '/^Uid/ { print $2 }' "/proc/$1/status"; }
+
+for who in 1000 123456; do
+    rm -rf "$T/run" && mkdir -p "$T/run" && chown "$who" "$T/run"
+    if [ "$who" = 1000 ]; then
+        AS="setpriv --reuid 1000 --regid 1000 --clear-groups"
+        label="uid 1000"
+    else
+        AS="env -u HOME -u USER -u LOGNAME setpriv --reuid 123456 --regid 0 --clear-groups"
+        label="uid 123456, no passwd entry, no HOME"
+        check "$label: indeed not in /etc/passwd" eval '! getent passwd 123456 >/dev/null'
+    fi
+    field_pid1 true --socket "$T/run/sock"
+    check "$label: up" up_at "$T/run/sock"
+    basic_checks "$label"
+    check "$label: app runs as uid $who" test "$(uid_of "$(pid_of app)")" = "$who"
+    check "$label: the client of the same uid is served" eval 'setpriv --reuid "$who" --regid 0 --clear-groups env -u HOME "$BIN" status --socket "$SOCK" >/dev/null'
+    check "$label: user = root cannot be switched to: a clear error for that service" \
+        wait_until 10 log_has "rooted: cannot set supplementary groups for user 'root' \(uid 0\): Operation not permitted \(the supervisor runs as uid $who without CAP_SETGID\)"
+    check "$label: counted, and given up after max_retries" wait_until 10 eval '[ "$(state_of rooted)" = failed ] && log_has "rooted: gave up after 2 failed starts"'
+    check "$label: the other services are untouched" eval '[ "$(state_of app)" = running ]'
+    graceful_exit "$label"
+    check "$label: nothing logged at error level but rooted's" eval '! grep -E "supervisor (error|critical):" "$LOG" | grep -vq "rooted:"'
+done
+finish
