@@ -18,6 +18,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "units.hpp"
 #include "users.hpp"
 
 namespace sv {
@@ -53,6 +54,41 @@ std::string get_env(const std::vector<std::string>& env, const std::string& name
     std::string prefix = name + "=";
     for (auto& entry : env)
         if (entry.compare(0, prefix.size(), prefix) == 0) return entry.substr(prefix.size());
+    return {};
+}
+
+// The supervisor's own capability sets (effective, permitted), as capget reports them.
+struct OwnCapabilities {
+    unsigned long long effective = 0, permitted = 0;
+    bool has(int cap) const { return effective & (1ull << cap); }
+};
+
+OwnCapabilities own_capabilities() {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    OwnCapabilities caps;
+    if (::syscall(SYS_capget, &header, data) < 0) return caps;
+    for (int i = 0; i < 2; ++i) {
+        caps.effective |= static_cast<unsigned long long>(data[i].effective) << (32 * i);
+        caps.permitted |= static_cast<unsigned long long>(data[i].permitted) << (32 * i);
+    }
+    return caps;
+}
+
+// Why the supervisor, as it runs now, cannot run a service as `plan`'s user (empty: it can).
+// Switching needs CAP_SETGID (setgroups) and CAP_SETUID; a service of another uid can be
+// stopped only with CAP_KILL. Said before fork, so that it is that service's error, with the
+// reason, and not an EPERM of some step in the child.
+std::string user_switch_problem(const LaunchPlan& plan, const std::string& user, const OwnCapabilities& caps) {
+    uid_t uid = ::getuid(), euid = ::geteuid();
+    bool other_uid = plan.uid != uid || plan.uid != euid;
+    std::vector<std::string> missing;
+    if (!caps.has(CAP_SETGID)) missing.push_back("CAP_SETGID");
+    if (other_uid && !caps.has(CAP_SETUID)) missing.push_back("CAP_SETUID");
+    std::string who = "cannot switch to user '" + user + "' (uid " + std::to_string(plan.uid) + "): the supervisor (uid " +
+                      std::to_string(euid) + ") lacks ";
+    if (!missing.empty()) return who + (missing.size() == 1 ? missing[0] : missing[0] + " and " + missing[1]);
+    if (plan.uid != uid && plan.uid != euid && !caps.has(CAP_KILL)) return who + "CAP_KILL, so it could not stop it";
     return {};
 }
 
@@ -123,9 +159,17 @@ unsigned long long ignored_signals() {
     if (!plan.directory.empty() && ::chdir(plan.directory.c_str()) < 0) fail_child(report_fd, ExecStage::directory);
     if (plan.umask) ::umask(static_cast<mode_t>(*plan.umask));
     if (plan.limit_capabilities) {
-        for (int cap = 0; cap <= 63; ++cap)
-            if (!(plan.capabilities & (1ull << cap)) && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-                fail_child(report_fd, ExecStage::capabilities);
+        // Only what the bounding set still holds is dropped. Dropping needs CAP_SETPCAP; a
+        // supervisor without it cannot shrink the set, so the service gets no_new_privs instead:
+        // then no setuid binary or file capability can give it what it may not have.
+        bool cannot_drop = false;
+        for (int cap = 0; cap <= 63; ++cap) {
+            if ((plan.capabilities & (1ull << cap)) || ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1) continue;
+            if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+            if (errno != EPERM) fail_child(report_fd, ExecStage::capabilities);
+            cannot_drop = true;
+        }
+        if (cannot_drop && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail_child(report_fd, ExecStage::no_new_privs);
         if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_child(report_fd, ExecStage::capabilities);
     }
     if (plan.change_user) {
@@ -247,6 +291,18 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
     } else if (!spec.group.empty()) {
         return "`group` needs `user` as well";
     }
+    OwnCapabilities caps = own_capabilities();
+    if (plan.change_user && !caps.has(CAP_SETGID) && plan.uid == ::getuid() && plan.uid == ::geteuid() &&
+        plan.gid == ::getgid() && plan.gid == ::getegid()) {
+        plan.change_user = false;  // already that user and group (`user` names the uid it runs as): nothing to switch
+    }
+    if (plan.change_user) {
+        std::string problem = user_switch_problem(plan, spec.user, caps);
+        if (!problem.empty()) return problem;
+    }
+    for (int cap = 0; cap <= 63; ++cap)
+        if ((plan.capabilities & (1ull << cap)) && !(caps.permitted & (1ull << cap)))
+            return "cannot keep " + capability_name(cap) + ": the supervisor does not hold it (capabilities)";
 
     for (auto& [name, value] : spec.environment) set_env(plan.envp, name, value);
 

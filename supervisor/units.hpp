@@ -36,6 +36,8 @@ std::optional<unsigned> parse_umask(std::string_view text);
 
 // A Linux capability by name ("CAP_NET_BIND_SERVICE" or "net_bind_service"); nullopt if unknown.
 std::optional<int> parse_capability(std::string_view text);
+// "CAP_NET_BIND_SERVICE" for 10; "capability N" for a number it does not know.
+std::string capability_name(int cap);
 
 // Reads a whole (small) file: configuration, /etc/passwd. False with errno set on failure.
 bool read_file(const std::string& path, std::string& out);

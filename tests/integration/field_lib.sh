@@ -45,12 +45,13 @@ up_in_ns() {
     wait_until 10 test -S "$SOCK" || { echo "PID 1 did not open $1; log:" >&2; cat "$LOG" >&2; return 1; }
 }
 
-zombies() { in_ns sh -c 'grep -l "^State:.Z" /proc/[0-9]*/status 2>/dev/null | wc -l'; }
-ppid_in_ns() { in_ns awk '/^PPid/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+zombies() { grep -l "^State:.Z" "/proc/$SPID/root/proc/"[0-9]*/status 2>/dev/null | wc -l; }
+# /proc of the namespace, read from here (the namespace's own /etc may lack what awk needs)
+ns_proc() { echo "/proc/$SPID/root/proc/$1"; }
+ppid_in_ns() { awk '/^PPid/ { print $2 }' "$(ns_proc "$1")/status" 2>/dev/null; }
 restarts_of() { ctl status --json "$1" | sed -n 's/.*"restarts": \([0-9]*\).*/\1/p'; }
 
 basic_services() {
-    rm -f "$T/pub/app.signals"
     service app "command = [\"sh\", \"$TV/recorder.sh\", \"$TV/pub/app.signals\"]"
     service orphaner 'command = ["sh", "-c", "sleep 0.3 & exit 1"]
 restart.delay = "100ms"
@@ -69,6 +70,7 @@ basic_checks() {
 
 graceful_exit() {
     local label=$1
+    rm -f "$T/pub/app.signals"
     kill -TERM "$SPID"
     check "$label: SIGTERM: PID 1 exits 0" eval 'wait_exit 15 && [ "$EXIT" = 0 ]'
     check "$label: app was stopped gracefully (got SIGTERM)" test "$(recorded "$T/pub/app.signals" TERM)" = 1

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/field_lib.sh"
 
-cap_of() { in_ns awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+cap_of() { awk -v f="$2:" '$1 == f { print $2 }' "$(ns_proc "$1")/status"; }
 basic_services
 service bare 'command = ["sleep", "100000"]
 capabilities = []'

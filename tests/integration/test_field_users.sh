@@ -11,7 +11,7 @@ service rooted 'command = ["sleep", "1000"]
 user = "root"
 restart.max_retries = 2
 restart.delay = "50ms"'
-uid_of() { in_ns awk '/^Uid/ { print $2 }' "/proc/$1/status"; }
+uid_of() { awk '/^Uid/ { print $2 }' "$(ns_proc "$1")/status"; }
 
 for who in 1000 123456; do
     rm -rf "$T/run" && mkdir -p "$T/run" && chown "$who" "$T/run"
@@ -29,7 +29,7 @@ for who in 1000 123456; do
     check "$label: app runs as uid $who" test "$(uid_of "$(pid_of app)")" = "$who"
     check "$label: the client of the same uid is served" eval 'setpriv --reuid "$who" --regid 0 --clear-groups env -u HOME "$BIN" status --socket "$SOCK" >/dev/null'
     check "$label: user = root cannot be switched to: a clear error for that service" \
-        wait_until 10 log_has "rooted: cannot set supplementary groups for user 'root' \(uid 0\): Operation not permitted \(the supervisor runs as uid $who without CAP_SETGID\)"
+        wait_until 10 log_has "rooted: cannot switch to user 'root' \(uid 0\): the supervisor \(uid $who\) lacks CAP_SETGID and CAP_SETUID; restarting in"
     check "$label: counted, and given up after max_retries" wait_until 10 eval '[ "$(state_of rooted)" = failed ] && log_has "rooted: gave up after 2 failed starts"'
     check "$label: the other services are untouched" eval '[ "$(state_of app)" = running ]'
     graceful_exit "$label"
