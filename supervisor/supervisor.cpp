@@ -130,6 +130,9 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
         switch (action.kind) {
             case Action::spawn:
                 spawn(slot);
+                // A start that failed at once (fork, user, PATH) was handled as an end, with its
+                // backoff timer armed; what followed (the start_timeout) belonged to that start.
+                if (!service.has_process()) return;
                 break;
             case Action::signal_group:
                 if (slot.pgid <= 0) break;
