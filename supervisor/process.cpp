@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -388,6 +389,44 @@ void reap_children(const std::function<void(pid_t, int)>& on_exit) {
         if (pid < 0 && errno == EINTR) continue;
         return;  // 0: children remain but none has ended; ECHILD: no children at all
     }
+}
+
+std::optional<unsigned long> memory_oom_kills() {
+    auto lines = [](const std::string& text) {
+        std::vector<std::string> out;
+        for (size_t start = 0; start < text.size();) {
+            size_t end = std::min(text.find('\n', start), text.size());
+            out.push_back(text.substr(start, end - start));
+            start = end + 1;
+        }
+        return out;
+    };
+    std::string cgroups;
+    if (!read_file("/proc/self/cgroup", cgroups)) return std::nullopt;
+    // "0::/path" (v2) or "N:memory:/path" (v1). Inside a cgroup namespace, or where only the
+    // container's own cgroup is mounted, the hierarchy's root is the right file.
+    std::vector<std::string> candidates;
+    for (const std::string& line : lines(cgroups)) {
+        size_t first = line.find(':'), second = line.find(':', first + 1);
+        if (first == std::string::npos || second == std::string::npos) continue;
+        std::string controllers = line.substr(first + 1, second - first - 1), path = line.substr(second + 1);
+        if (path == "/") path.clear();
+        if (controllers.empty()) {
+            candidates.push_back("/sys/fs/cgroup" + path + "/memory.events");
+            candidates.push_back("/sys/fs/cgroup/memory.events");
+        } else if (("," + controllers + ",").find(",memory,") != std::string::npos) {
+            candidates.push_back("/sys/fs/cgroup/memory" + path + "/memory.oom_control");
+            candidates.push_back("/sys/fs/cgroup/memory/memory.oom_control");
+        }
+    }
+    for (const std::string& file : candidates) {
+        std::string text;
+        if (!read_file(file, text)) continue;
+        for (const std::string& line : lines(text))
+            if (line.rfind("oom_kill ", 0) == 0)
+                if (auto count = as_number(line.substr(9))) return count;
+    }
+    return std::nullopt;
 }
 
 int signal_leftovers(int sig) {

@@ -129,6 +129,7 @@ class Supervisor {
     int exit_code_ = exit_status::ok;
     uv_timer_t* grace_timer_ = nullptr;
     unsigned long orphans_reaped_ = 0;
+    std::optional<unsigned long> oom_kills_;  // the memory cgroup's OOM kill count when last read
 };
 
 }  // namespace sv
