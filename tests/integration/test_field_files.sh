@@ -24,7 +24,7 @@ restart.max_retries = 2
 restart.delay = "50ms"'
 service numeric 'command = ["sleep", "100001"]
 user = "65534"'
-uid_gid() { in_ns awk '/^Uid/ { u = $2 } /^Gid/ { g = $2 } END { print u ":" g }' "/proc/$1/status"; }
+uid_gid() { awk '/^Uid/ { u = $2 } /^Gid/ { g = $2 } END { print u ":" g }' "$(ns_proc "$1")/status"; }
 
 label="bare /etc and /dev, hidepid=2"
 PROC_OPTS=hidepid=2
