@@ -45,6 +45,13 @@ up_in_ns() {
     wait_until 10 test -S "$SOCK" || { echo "PID 1 did not open $1; log:" >&2; cat "$LOG" >&2; return 1; }
 }
 
+# check_up DESC CMD...: one assertion like check, that also returns whether it held
+check_up() {
+    local desc=$1
+    shift
+    if "$@"; then check "$desc" true; else check "$desc" false; return 1; fi
+}
+
 zombies() { grep -l "^State:.Z" "/proc/$SPID/root/proc/"[0-9]*/status 2>/dev/null | wc -l; }
 # /proc of the namespace, read from here (the namespace's own /etc may lack what awk needs)
 ns_proc() { echo "/proc/$SPID/root/proc/$1"; }

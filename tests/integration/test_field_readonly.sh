@@ -20,7 +20,7 @@ client_in_ns() { in_ns env -u SUPERVISOR_SOCKET -u XDG_RUNTIME_DIR "$@" "$BIN" s
 
 label="read-only root, writable /run"
 field_pid1 "$BIND && mount -t tmpfs tmpfs /run && $RO"
-check "$label: up, default socket /run/supervisor.sock" up_in_ns /run/supervisor.sock
+check_up "$label: up, default socket /run/supervisor.sock" up_in_ns /run/supervisor.sock
 check "$label: / is read-only there" eval '! in_ns touch /etc/.supervisor-field-test 2>/dev/null'
 basic_checks "$label"
 check "$label: the client finds the default socket (status --wait-ready)" client_in_ns
@@ -30,9 +30,10 @@ label="read-only root and /run, XDG_RUNTIME_DIR set"
 mkdir -p "$T/xdg" && chmod 700 "$T/xdg"
 AS="env -u SUPERVISOR_SOCKET XDG_RUNTIME_DIR=/srv/xdg"
 field_pid1 "$BIND && $RO"
-check "$label: the socket falls back to \$XDG_RUNTIME_DIR/supervisor.sock" up_in_ns /srv/xdg/supervisor.sock
-basic_checks "$label"
-check "$label: the client finds it the same way" client_in_ns XDG_RUNTIME_DIR=/srv/xdg
+if check_up "$label: the socket falls back to \$XDG_RUNTIME_DIR/supervisor.sock" up_in_ns /srv/xdg/supervisor.sock; then
+    basic_checks "$label"
+    check "$label: the client finds it the same way" client_in_ns XDG_RUNTIME_DIR=/srv/xdg
+fi
 graceful_exit "$label"
 
 label="read-only root and /run, no XDG_RUNTIME_DIR"
@@ -44,9 +45,8 @@ sock_in_tmp() {
     found=$(find "/proc/$SPID/root/tmp/supervisor-0" -maxdepth 1 -type s 2>/dev/null | head -n 1)
     [ -n "$found" ] && SOCK=$found
 }
-check "$label: the socket falls back to /tmp/supervisor-0/" wait_until 10 sock_in_tmp
-check "$label: only its owner may enter /tmp/supervisor-0" eval '[ "$(stat -c %a:%u "/proc/$SPID/root/tmp/supervisor-0")" = 700:0 ]'
-if [ -n "$SPID" ] && [ -S "$SOCK" ]; then
+if check_up "$label: the socket falls back to /tmp/supervisor-0/" wait_until 10 sock_in_tmp; then
+    check "$label: only its owner may enter /tmp/supervisor-0" eval '[ "$(stat -c %a:%u "/proc/$SPID/root/tmp/supervisor-0")" = 700:0 ]'
     basic_checks "$label"
     check "$label: the client finds it the same way" client_in_ns
 fi
