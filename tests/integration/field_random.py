@@ -102,7 +102,8 @@ class Run:
             lines.append("enabled = false")
         if kind == "flooder" and rng.random() < 0.5:
             lines.append('log.stdout = "null"')
-        others = [n for n in self.files if n != name and self.files[n][2]]
+        # only on a service earlier in NAMES: edges all point one way, so there is never a cycle
+        others = [n for n in self.files if NAMES.index(n) < NAMES.index(name) and self.files[n][2]]
         if others and rng.random() < 0.15:
             lines.append('after = ["%s"]' % rng.choice(others))
         policy = "never" if kind == "oneshot" else rng.choice(["always", "always", "on-failure", "never"])
@@ -471,7 +472,9 @@ def main():
         print("%d steps, %d service files written; PID 1 at most %d descriptors, %d KiB RSS" % (
             step, run.counter, getattr(run, "max_fds", 0), getattr(run, "max_rss", 0)), flush=True)
         if failures:
-            print("--- PID 1 log (last 30 lines) ---")
+            kept = "/tmp/sv-field-random-%d.log" % SEED
+            shutil.copy(run.log_path, kept)
+            print("PID 1's whole log: %s; the last 30 lines:" % kept)
             with open(run.log_path, errors="replace") as f:
                 print("".join(f.readlines()[-30:]))
     finally:
