@@ -16,7 +16,9 @@ Environment:
     STATUS     `status` answers within its deadline (5 s)
     ZOMBIES    no zombie child of PID 1 outlives a short grace (1 s)
     PROC       a service's reported state matches /proc: a service with a pid has that pid
-               alive as a child of PID 1; one without a pid has no process of its own left
+               alive as a child of PID 1; one without a pid reports none
+    STRAYS     no process of a service's command (its file's token) outlives it by more than 1.5 s:
+               every such process descends from the pid of a service that is up
     DESCRIBED  at a settled checkpoint, the services listed are exactly the files of the directory
     COMMAND    at a settled checkpoint, a running service runs the command of its current file
     SETTLES    after a reload the changes are applied (no `stopping`/`changed` left) within 10 s
@@ -38,7 +40,7 @@ import sys
 import tempfile
 import time
 
-INVARIANTS = ["ALIVE", "STATUS", "ZOMBIES", "PROC", "DESCRIBED", "COMMAND", "SETTLES", "ANSWERED", "FDS", "RSS", "SHUTDOWN"]
+INVARIANTS = ["ALIVE", "STATUS", "ZOMBIES", "PROC", "STRAYS", "DESCRIBED", "COMMAND", "SETTLES", "ANSWERED", "FDS", "RSS", "SHUTDOWN"]
 ENABLED = {name: os.environ.get("FIELD_CHECK_" + name, "1") != "0" for name in INVARIANTS}
 BIN = os.environ["SUPERVISOR_BIN"]
 SECONDS = float(os.environ.get("FIELD_SECONDS", "60"))
@@ -297,6 +299,37 @@ class Run:
         for b in bad:
             fail("PROC", b)
 
+    def check_strays(self, services):
+        def strays(services):
+            up = {s["pid"] for s in services if s["pid"]}
+            found = set()
+            for pid in self.pids():
+                if self.token_base not in self.cmdline(pid):
+                    continue
+                at, hops = pid, 0
+                while at not in up and at > 1 and hops < 64:
+                    st = self.proc_stat(at)
+                    if st is None:
+                        break
+                    at, hops = st[1], hops + 1
+                if at not in up and self.proc_stat(pid) is not None:
+                    found.add(pid)
+            return found
+        found = strays(services)
+        if not found:
+            return
+        deadline = time.time() + 1.5
+        while found and time.time() < deadline:
+            time.sleep(0.1)
+            fresh = self.status()
+            if fresh is None:
+                return
+            found &= strays(fresh)
+        for pid in sorted(found):
+            st = self.proc_stat(pid)
+            fail("STRAYS", "pid %d (`%s`, parent %s) belongs to no service that is up, 1.5 s on" % (
+                pid, self.cmdline(pid).strip(), st[1] if st else "?"))
+
     def check_resources(self):
         try:
             fds = len(os.listdir("/proc/%d/fd" % self.spid))
@@ -318,6 +351,7 @@ class Run:
         services = self.status()
         if services is not None:
             self.check_proc(services)
+            self.check_strays(services)
         self.check_zombies()
         self.check_resources()
         self.collect_requests()
