@@ -14,7 +14,6 @@ source "$(dirname "$0")/field_lib.sh"
 PIDS_CG="" MEM_CG=""
 trap 'cleanup_all' EXIT
 cleanup_all() {
-    cleanup_done=1
     for job in $(jobs -p); do kill -9 "$job" 2>/dev/null; done
     { wait; } 2>/dev/null
     for cg in "$PIDS_CG" "$MEM_CG"; do [ -n "$cg" ] && [ -d "$cg" ] && rmdir "$cg" 2>/dev/null; done

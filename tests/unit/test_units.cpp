@@ -60,3 +60,12 @@ TEST_CASE("umask") {
     CHECK_FALSE(parse_umask("01000"));
     CHECK_FALSE(parse_umask("abc"));
 }
+
+TEST_CASE("capabilities by name, and back") {
+    CHECK(parse_capability("CAP_NET_BIND_SERVICE") == 10);
+    CHECK(parse_capability("kill") == 5);
+    CHECK_FALSE(parse_capability("CAP_BOGUS"));
+    CHECK(capability_name(10) == "CAP_NET_BIND_SERVICE");
+    CHECK(capability_name(*parse_capability("checkpoint_restore")) == "CAP_CHECKPOINT_RESTORE");
+    CHECK(capability_name(99) == "capability 99");
+}
