@@ -9,9 +9,13 @@ source "$(dirname "$0")/field_lib.sh"
 mkdir -p "$T/etc" "$T/dev"
 cp /etc/ld.so.cache "$T/etc/"
 BARE_ETC="mount --bind $T/etc /etc"
-BARE_DEV="mount -t tmpfs -o mode=755 tmpfs /dev && for d in null zero full random urandom; do touch /dev/\$d && mount --bind $T/dev.host/\$d /dev/\$d; done"
-mkdir -p "$T/dev.host" && for d in null zero full random urandom; do touch "$T/dev.host/$d" && mount --bind "/dev/$d" "$T/dev.host/$d"; done
-trap 'for d in null zero full random urandom; do umount "$T/dev.host/$d" 2>/dev/null; done; cleanup' EXIT
+# A /dev of its own with only the usual devices, set aside in $T/dev.host first (all of it in
+# PID 1's mount namespace: nothing is mounted out here).
+DEVS="null zero full random urandom"
+mkdir -p "$T/dev.host" && for d in $DEVS; do touch "$T/dev.host/$d"; done
+BARE_DEV="for d in $DEVS; do mount --bind /dev/\$d $T/dev.host/\$d || exit 1; done &&
+    mount -t tmpfs -o mode=755 tmpfs /dev &&
+    for d in $DEVS; do touch /dev/\$d && mount --bind $T/dev.host/\$d /dev/\$d || exit 1; done"
 
 basic_services
 service syslogged 'command = ["sh", "-c", "while :; do echo tick; sleep 0.2; done"]
