@@ -1,6 +1,8 @@
 // Entry point: wires the command line, the config loader and the supervisor together,
 // and turns whatever escaped into a message and an exit status.
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <unistd.h>
 
@@ -62,9 +64,18 @@ int resolve(const std::string& host) {
 }
 #endif
 
+// Descriptors 0-2 that the caller closed become /dev/null. Otherwise the first socket or pipe
+// the supervisor opens would take the number, and its own messages (stderr) and the console
+// (stdout) would be written into it.
+void ensure_standard_fds() {
+    for (int fd = 0; fd <= 2; ++fd)
+        if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF && ::open("/dev/null", O_RDWR) < 0) return;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    ensure_standard_fds();
     sv::block_received_signals();  // a SIGTERM during start-up waits for the loop instead of being lost
     std::vector<std::string> args(argv + 1, argv + argc);
     sv::CommandLine cl = sv::parse_command_line(args, std::getenv("SUPERVISOR_CONFIG_DIR"), std::getenv("SUPERVISOR_SOCKET"));

@@ -13,12 +13,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <system_error>
 
 #include "trust.hpp"
+#include "units.hpp"
 #include "users.hpp"
 
 namespace sv {
@@ -54,6 +56,41 @@ std::string get_env(const std::vector<std::string>& env, const std::string& name
     std::string prefix = name + "=";
     for (auto& entry : env)
         if (entry.compare(0, prefix.size(), prefix) == 0) return entry.substr(prefix.size());
+    return {};
+}
+
+// The supervisor's own capability sets (effective, permitted), as capget reports them.
+struct OwnCapabilities {
+    unsigned long long effective = 0, permitted = 0;
+    bool has(int cap) const { return effective & (1ull << cap); }
+};
+
+OwnCapabilities own_capabilities() {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    OwnCapabilities caps;
+    if (::syscall(SYS_capget, &header, data) < 0) return caps;
+    for (int i = 0; i < 2; ++i) {
+        caps.effective |= static_cast<unsigned long long>(data[i].effective) << (32 * i);
+        caps.permitted |= static_cast<unsigned long long>(data[i].permitted) << (32 * i);
+    }
+    return caps;
+}
+
+// Why the supervisor, as it runs now, cannot run a service as `plan`'s user (empty: it can).
+// Switching needs CAP_SETGID (setgroups) and CAP_SETUID; a service of another uid can be
+// stopped only with CAP_KILL. Said before fork, so that it is that service's error, with the
+// reason, and not an EPERM of some step in the child.
+std::string user_switch_problem(const LaunchPlan& plan, const std::string& user, const OwnCapabilities& caps) {
+    uid_t uid = ::getuid(), euid = ::geteuid();
+    bool other_uid = plan.uid != uid || plan.uid != euid;
+    std::vector<std::string> missing;
+    if (!caps.has(CAP_SETGID)) missing.push_back("CAP_SETGID");
+    if (other_uid && !caps.has(CAP_SETUID)) missing.push_back("CAP_SETUID");
+    std::string who = "cannot switch to user '" + user + "' (uid " + std::to_string(plan.uid) + "): the supervisor (uid " +
+                      std::to_string(euid) + ") lacks ";
+    if (!missing.empty()) return who + (missing.size() == 1 ? missing[0] : missing[0] + " and " + missing[1]);
+    if (plan.uid != uid && plan.uid != euid && !caps.has(CAP_KILL)) return who + "CAP_KILL, so it could not stop it";
     return {};
 }
 
@@ -124,9 +161,17 @@ unsigned long long ignored_signals() {
     if (!plan.directory.empty() && ::chdir(plan.directory.c_str()) < 0) fail_child(report_fd, ExecStage::directory);
     if (plan.umask) ::umask(static_cast<mode_t>(*plan.umask));
     if (plan.limit_capabilities) {
-        for (int cap = 0; cap <= 63; ++cap)
-            if (!(plan.capabilities & (1ull << cap)) && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-                fail_child(report_fd, ExecStage::capabilities);
+        // Only what the bounding set still holds is dropped. Dropping needs CAP_SETPCAP; a
+        // supervisor without it cannot shrink the set, so the service gets no_new_privs instead:
+        // then no setuid binary or file capability can give it what it may not have.
+        bool cannot_drop = false;
+        for (int cap = 0; cap <= 63; ++cap) {
+            if ((plan.capabilities & (1ull << cap)) || ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1) continue;
+            if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+            if (errno != EPERM) fail_child(report_fd, ExecStage::capabilities);
+            cannot_drop = true;
+        }
+        if (cannot_drop && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail_child(report_fd, ExecStage::no_new_privs);
         if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_child(report_fd, ExecStage::capabilities);
     }
     if (plan.change_user) {
@@ -251,6 +296,18 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
     } else if (!spec.group.empty()) {
         return "`group` needs `user` as well";
     }
+    OwnCapabilities caps = own_capabilities();
+    if (plan.change_user && !caps.has(CAP_SETGID) && plan.uid == ::getuid() && plan.uid == ::geteuid() &&
+        plan.gid == ::getgid() && plan.gid == ::getegid()) {
+        plan.change_user = false;  // already that user and group (`user` names the uid it runs as): nothing to switch
+    }
+    if (plan.change_user) {
+        std::string problem = user_switch_problem(plan, spec.user, caps);
+        if (!problem.empty()) return problem;
+    }
+    for (int cap = 0; cap <= 63; ++cap)
+        if ((plan.capabilities & (1ull << cap)) && !(caps.permitted & (1ull << cap)))
+            return "cannot keep " + capability_name(cap) + ": the supervisor does not hold it (capabilities)";
 
     for (auto& [name, value] : spec.environment) set_env(plan.envp, name, value);
 
@@ -344,6 +401,44 @@ void reap_children(const std::function<void(pid_t, int)>& on_exit) {
         if (pid < 0 && errno == EINTR) continue;
         return;  // 0: children remain but none has ended; ECHILD: no children at all
     }
+}
+
+std::optional<unsigned long> memory_oom_kills() {
+    auto lines = [](const std::string& text) {
+        std::vector<std::string> out;
+        for (size_t start = 0; start < text.size();) {
+            size_t end = std::min(text.find('\n', start), text.size());
+            out.push_back(text.substr(start, end - start));
+            start = end + 1;
+        }
+        return out;
+    };
+    std::string cgroups;
+    if (!read_file("/proc/self/cgroup", cgroups)) return std::nullopt;
+    // "0::/path" (v2) or "N:memory:/path" (v1). Inside a cgroup namespace, or where only the
+    // container's own cgroup is mounted, the hierarchy's root is the right file.
+    std::vector<std::string> candidates;
+    for (const std::string& line : lines(cgroups)) {
+        size_t first = line.find(':'), second = line.find(':', first + 1);
+        if (first == std::string::npos || second == std::string::npos) continue;
+        std::string controllers = line.substr(first + 1, second - first - 1), path = line.substr(second + 1);
+        if (path == "/") path.clear();
+        if (controllers.empty()) {
+            candidates.push_back("/sys/fs/cgroup" + path + "/memory.events");
+            candidates.push_back("/sys/fs/cgroup/memory.events");
+        } else if (("," + controllers + ",").find(",memory,") != std::string::npos) {
+            candidates.push_back("/sys/fs/cgroup/memory" + path + "/memory.oom_control");
+            candidates.push_back("/sys/fs/cgroup/memory/memory.oom_control");
+        }
+    }
+    for (const std::string& file : candidates) {
+        std::string text;
+        if (!read_file(file, text)) continue;
+        for (const std::string& line : lines(text))
+            if (line.rfind("oom_kill ", 0) == 0)
+                if (auto count = as_number(line.substr(9))) return count;
+    }
+    return std::nullopt;
 }
 
 int signal_leftovers(int sig) {

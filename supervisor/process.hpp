@@ -77,6 +77,11 @@ void reap_children(const std::function<void(pid_t, int)>& on_exit);
 // (kill(-1)); as a subreaper our own children. Returns how many were signalled (PID 1: 1 or 0).
 int signal_leftovers(int sig);
 
+// How many processes the kernel's OOM killer killed in the supervisor's memory cgroup
+// (`oom_kill` of memory.events in cgroup v2, memory.oom_control in v1); nullopt when there is no
+// such file to read.
+std::optional<unsigned long> memory_oom_kills();
+
 // True if `sig` is one the supervisor receives through its signalfd (every catchable
 // asynchronous signal; SIGSEGV and friends stay synchronous).
 bool is_received_signal(int sig);

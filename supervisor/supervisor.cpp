@@ -48,6 +48,7 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
         });
     });
     signals_.open(loop_, [this](const signalfd_siginfo& info) { on_signal(static_cast<int>(info.ssi_signo), static_cast<pid_t>(info.ssi_pid)); });
+    oom_kills_ = memory_oom_kills();
     if (::getpid() != 1) {
         // Not PID 1: adopt orphans anyway, so that every descendant is ours to reap.
         if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) spdlog::warn("cannot become a subreaper: {}", std::strerror(errno));
@@ -163,6 +164,9 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
         switch (action.kind) {
             case Action::spawn:
                 spawn(slot);
+                // A start that failed at once (fork, user, PATH) was handled as an end, with its
+                // backoff timer armed; what followed (the start_timeout) belonged to that start.
+                if (!service.has_process()) return;
                 break;
             case Action::signal_group:
                 if (slot.pgid <= 0) break;
@@ -274,6 +278,13 @@ void Supervisor::on_service_ended(Slot& slot, const Outcome& outcome) {
     bool was_stopping = service.state() == State::stopping;
     Actions actions = service.ended(outcome, Clock::now());
     const std::string& name = service.spec().name;
+    if (!was_stopping && !outcome.start_failed && WIFSIGNALED(outcome.wait_status) && WTERMSIG(outcome.wait_status) == SIGKILL) {
+        // A SIGKILL nobody here sent: most often the kernel's OOM killer, which the cgroup counts.
+        auto kills = memory_oom_kills();
+        if (kills && *kills > oom_kills_.value_or(0))
+            service.set_reason(service.reason() + " (out of memory: the memory cgroup's OOM kill count rose to " + std::to_string(*kills) + ")");
+        if (kills) oom_kills_ = kills;
+    }
     switch (service.state()) {
         case State::backoff: {
             auto timer = std::find_if(actions.begin(), actions.end(), [](const Action& a) { return a.kind == Action::arm_timer; });

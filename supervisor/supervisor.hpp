@@ -145,6 +145,7 @@ class Supervisor {
     unsigned long orphans_reaped_ = 0;
     std::string outer_notify_;  // PID 1's own NOTIFY_SOCKET (Podman --sdnotify=container, a systemd unit)
     bool outer_ready_ = false;  // READY=1 sent to it
+    std::optional<unsigned long> oom_kills_;  // the memory cgroup's OOM kill count when last read
 };
 
 }  // namespace sv

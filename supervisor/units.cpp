@@ -150,19 +150,29 @@ std::optional<unsigned> parse_umask(std::string_view text) {
     return n;
 }
 
+namespace {
+
+constexpr const char* kCapabilities[] = {
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+    "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+    "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+    "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+    "CHECKPOINT_RESTORE"};
+
+}  // namespace
+
 std::optional<int> parse_capability(std::string_view text) {
-    static const char* const kCaps[] = {
-        "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
-        "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
-        "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-        "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
-        "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
-        "CHECKPOINT_RESTORE"};
     std::string name = upper(text);
     if (name.rfind("CAP_", 0) == 0) name.erase(0, 4);
-    for (int i = 0; i < static_cast<int>(std::size(kCaps)); ++i)
-        if (name == kCaps[i]) return i;
+    for (int i = 0; i < static_cast<int>(std::size(kCapabilities)); ++i)
+        if (name == kCapabilities[i]) return i;
     return std::nullopt;
+}
+
+std::string capability_name(int cap) {
+    if (cap >= 0 && cap < static_cast<int>(std::size(kCapabilities))) return std::string("CAP_") + kCapabilities[cap];
+    return "capability " + std::to_string(cap);
 }
 
 std::string format_size(unsigned long long bytes) {

@@ -48,6 +48,8 @@ std::optional<unsigned> parse_umask(std::string_view text);
 
 // A Linux capability by name ("CAP_NET_BIND_SERVICE" or "net_bind_service"); nullopt if unknown.
 std::optional<int> parse_capability(std::string_view text);
+// "CAP_NET_BIND_SERVICE" for 10; "capability N" for a number it does not know.
+std::string capability_name(int cap);
 
 // Reads a whole small file: a service file, /etc/passwd, /etc/group, /etc/hosts. It is opened
 // without blocking and must be a regular file of at most `limit` bytes: a FIFO, socket, device

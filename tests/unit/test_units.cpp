@@ -76,3 +76,12 @@ TEST_CASE("durations past the maximum are refused, never wrapped around") {
     CHECK_FALSE(parse_duration("999999999999x", &too_long));  // a bad unit is a syntax error
     CHECK_FALSE(too_long);
 }
+
+TEST_CASE("capabilities by name, and back") {
+    CHECK(parse_capability("CAP_NET_BIND_SERVICE") == 10);
+    CHECK(parse_capability("kill") == 5);
+    CHECK_FALSE(parse_capability("CAP_BOGUS"));
+    CHECK(capability_name(10) == "CAP_NET_BIND_SERVICE");
+    CHECK(capability_name(*parse_capability("checkpoint_restore")) == "CAP_CHECKPOINT_RESTORE");
+    CHECK(capability_name(99) == "capability 99");
+}
