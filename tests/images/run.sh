@@ -68,7 +68,7 @@ cleanup() {
   LOAD_PID=""
   if [ -e "/run/netns/$NS" ]; then
     if [ -n "${IMAGES_KEEP:-}" ] || [ "$fail" != 0 ]; then
-      for c in $(ours); do pm2 logs "$c" > "$W/logs.$c" 2>&1; done
+      for c in $(ours); do pm2 logs --tail 3000 "$c" > "$W/logs.$c" 2>&1; done
     fi
     [ -f "$REPO/examples/kubernetes/lab.yaml" ] && pm kube play --down "$REPO/examples/kubernetes/lab.yaml" > /dev/null 2>&1
     for c in $(pm pod ls --format '{{.Name}}' | grep -E '^(supimg|ha|logs|webapp)-'); do pm pod rm -f -t 0 "$c" > /dev/null; done
@@ -184,8 +184,8 @@ command = ["test", "-e", "/tmp/go"]
 interval = "200ms"
 TOML
     hog) cat <<'TOML' ;;
-description = "eats memory until the kernel kills it (tail keeps a line without end)"
-command = ["tail", "-c", "+1", "-f", "/dev/zero"]
+description = "eats memory until the kernel kills it (tail keeps the last line, which never ends)"
+command = ["tail", "-n", "1", "/dev/zero"]
 [restart]
 delay = "1s"
 TOML
@@ -371,7 +371,7 @@ pm rm -f "$C" > /dev/null
   wait_until 30 eval '! pm container exists supimg-tty'
 } | script -qfec "CONTAINERS_CONF=$CONTAINERS_CONF nsenter --net=/run/netns/$NS podman run -it --rm --name supimg-tty --network none $IMG_WEB -- sh -c 'tty; test -t 0 && echo TTY-OK; exec sleep 600'" "$W/tty.out" > /dev/null 2>&1
 TTY_RC=$?
-note "podman run -it: $(grep -a -m1 '^/dev/' "$W/tty.out" | tr -d '\r'), exit status $TTY_RC after Ctrl-C"
+note "podman run -it: $(grep -ao -m1 '/dev/pts/[0-9]*' "$W/tty.out"), exit status $TTY_RC after Ctrl-C"
 check "podman run -it gives the command a terminal" grep -aq TTY-OK "$W/tty.out"
 check "Ctrl-C ends it: exit status 130 (128 + SIGINT)" test "$TTY_RC" = 130
 # Single-command mode: the exit status of the command is the container's.
@@ -436,7 +436,7 @@ pm rm -f -t 0 supimg-pids > /dev/null
 bomb=$(svcdir bomb web ticker bomb)
 C=supimg-bomb
 pm run -d --name "$C" --network "$NET" --pids-limit 40 -v "$bomb:/etc/supervisor.d:ro" "$IMG_WEB" > /dev/null
-check "--pids-limit 40 with a service forking past it: it hits the limit" wait_until 20 logs_have "$C" '[Cc]an.t fork|Resource temporarily unavailable|cannot fork'
+check "--pids-limit 40 with a service forking past it: it hits the limit" wait_until 20 logs_have "$C" '[Cc]annot fork|[Cc]an.t fork|Resource temporarily unavailable'
 check "...PID 1 stays up and the web app answers" eval 'running "$C" && wait_until 10 web_answers "$C"'
 check "...podman stop: graceful, exit status 0" stop_graceful "$C" 30
 pm rm -f "$C" > /dev/null
