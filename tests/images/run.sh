@@ -52,6 +52,11 @@ wait_until() {
   local end=$(( $(now_ms) + $1 * 1000 )); shift
   until "$@"; do [ "$(now_ms)" -lt "$end" ] || return 1; sleep 0.2; done
 }
+# while_up CONTAINER SECONDS COMMAND...: wait_until, but gives up as soon as CONTAINER has ended.
+while_up() {
+  local c=$1 end=$(( $(now_ms) + $2 * 1000 )); shift 2
+  until "$@"; do running "$c" && [ "$(now_ms)" -lt "$end" ] || return 1; sleep 0.2; done
+}
 inns() { nsenter --net="/run/netns/$NS" "$@"; }
 # Podman, in our network namespace; its own complaints (no systemd for health-check timers, no
 # syslog) go to a file.
@@ -364,15 +369,17 @@ check "every service stopped on its own (no SIGKILL)" eval '! logs_have "$C" "se
 pm rm -f "$C" > /dev/null
 
 # podman run -it: a terminal (script gives podman one); Ctrl-C reaches the command, which is the
-# terminal's foreground process group, and the container exits with its status.
+# terminal's foreground process group, and the container exits with its status. The marker is
+# computed (TTY-42), so that script's own header line, which quotes the command, cannot match.
 {
-  wait_until 30 grep -q TTY-OK "$W/tty.out"
+  wait_until 30 grep -aq TTY-42 "$W/tty.out"
   printf '\003'
   wait_until 30 eval '! pm container exists supimg-tty'
-} | script -qfec "CONTAINERS_CONF=$CONTAINERS_CONF nsenter --net=/run/netns/$NS podman run -it --rm --name supimg-tty --network none $IMG_WEB -- sh -c 'tty; test -t 0 && echo TTY-OK; exec sleep 600'" "$W/tty.out" > /dev/null 2>&1
+} | script -qfec "CONTAINERS_CONF=$CONTAINERS_CONF nsenter --net=/run/netns/$NS podman run -it --rm --name supimg-tty --network none $IMG_WEB -- sh -c 'tty; test -t 0 && echo TTY-\$((6 * 7)); exec sleep 600'" "$W/tty.out" > /dev/null 2>&1
 TTY_RC=$?
-note "podman run -it: $(grep -ao -m1 '/dev/pts/[0-9]*' "$W/tty.out"), exit status $TTY_RC after Ctrl-C"
-check "podman run -it gives the command a terminal" grep -aq TTY-OK "$W/tty.out"
+note "podman run -it: tty says $(grep -aoE -m1 '^/dev/(pts/[0-9]+|console|tty[0-9]*)' "$W/tty.out"), exit status $TTY_RC after Ctrl-C"
+check "podman run -it gives the command a terminal" grep -aq TTY-42 "$W/tty.out"
+check "Ctrl-C reached the command once it ran (SIGINT forwarded to it, not a shutdown)" grep -aq 'main: killed by SIGINT' "$W/tty.out"
 check "Ctrl-C ends it: exit status 130 (128 + SIGINT)" test "$TTY_RC" = 130
 # Single-command mode: the exit status of the command is the container's.
 for cmd_rc in "true:0" "exit 7:7" 'kill -TERM $$:143'; do
@@ -392,11 +399,11 @@ basic=$(svcdir basic web ticker)
 matrix() {
   local c=supimg-m-$1 expect=$2 what=$3; shift 3
   pm run -d --name "$c" --network "$NET" -v "$basic:/etc/supervisor.d:ro" "$@" "$IMG_WEB" > /dev/null
-  check "$what: the web app answers" wait_until 20 web_answers "$c"
-  check "$what: the other service runs" wait_until 10 logs_have "$c" '^ticker \| tick'
+  check "$what: the web app answers" while_up "$c" 20 web_answers "$c"
+  check "$what: the other service runs" while_up "$c" 10 logs_have "$c" '^ticker \| tick'
   if [ "$expect" = socket ]; then
     check "$what: supervisor status through the control socket" eval 'pm exec "$c" supervisor status | grep -qE "^web +running +yes"'
-    check "$what: podman healthcheck run: healthy" wait_until 15 healthy "$c"
+    check "$what: podman healthcheck run: healthy" while_up "$c" 15 healthy "$c"
   else
     check "$what: one clear warning: no control socket" eval '[ "$(pm2 logs "$c" 2>&1 | grep -ciE "warn.*socket")" = 1 ]'
     pm2 logs "$c" 2>&1 | grep -iE "warn.*socket" | head -2 | cut -c1-200 | sed 's/^/     /'
