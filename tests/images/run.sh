@@ -205,7 +205,8 @@ TOML
 
 # --- 1. the lab with docker-compose --------------------------------------------------------------
 section "1. the lab: docker-compose 1.29 against Podman's socket, web apps 1 -> 3 -> 2 under load"
-inns podman system service --time=0 "unix://$W/podman.sock" > "$W/service.log" 2>&1 &
+# nsenter execs podman (no function, no subshell between), so that $! is the service itself.
+nsenter --net="/run/netns/$NS" podman system service --time=0 "unix://$W/podman.sock" > "$W/service.log" 2>&1 &
 SVC_PID=$!
 check "Podman's API service on $W/podman.sock" wait_until 20 test -S "$W/podman.sock"
 dc version --short 2>/dev/null | sed 's/^/     docker-compose /'
@@ -221,7 +222,7 @@ n_up() { [ "$(up_servers)" = "$1" ] && [ "$(awk -F, '$1 == "nodes" && $2 != "BAC
 
 declare -A L_REQ L_BAD L_SOCK L_LOGBAD
 load_start() {  # STEP SECONDS
-  inns wrk -t2 -c8 -d"$2"s --timeout 2s "http://127.0.0.1:80/?img=$1" > "$W/wrk.$1" 2>&1 &
+  nsenter --net="/run/netns/$NS" wrk -t2 -c8 -d"$2"s --timeout 2s "http://127.0.0.1:80/?img=$1" > "$W/wrk.$1" 2>&1 &
   LOAD_PID=$!
   wait_until 5 eval 'pm2 logs "$HA" 2>&1 | grep -q "GET /?img=$1 "' || note "(no request of the load seen yet)"
 }
