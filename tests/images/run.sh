@@ -140,6 +140,9 @@ for i in "$IMG_HA" "$IMG_WEB"; do
 done
 check "both images carry their HEALTHCHECK" eval \
   '[ "$(podman image inspect -f "{{.Config.Healthcheck.Test}}" "$IMG_HA" "$IMG_WEB" | grep -c wait-ready)" = 2 ]'
+# From here on the work directory is the current one: conmon leaves a file `oom` in its current
+# directory when the kernel's OOM killer struck in a container (section 4 makes it happen).
+cd "$W" || exit 1
 pm network create --subnet "$SUBNET.0/24" "$NET" > /dev/null
 check "a test network $NET ($SUBNET.0/24)" pm network exists "$NET"
 
