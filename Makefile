@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build static test unit demo demo-basic fuzz test-asan bench clean
+.PHONY: all deps build static test unit demo demo-basic fuzz test-asan test-images bench clean
 
 all: build
 
@@ -36,6 +36,12 @@ test-asan: deps
 SECONDS ?= 60
 fuzz:
 	@bash tests/fuzz/run.sh $(SECONDS)
+
+# The real images (Dockerfile.ha, Dockerfile.webapp) built and run by Podman: the lab with
+# docker-compose and --scale, health checks, PID 1 through the engine, the conditions matrix,
+# the Kubernetes manifests with podman kube play. Installs Podman & co from Debian packages.
+test-images:
+	@bash tests/images/run.sh
 
 unit: build
 	@$(BUILD)/tests/unit_tests

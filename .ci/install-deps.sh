@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, the tests and the demo need, when missing.
-# Usage: .ci/install-deps.sh [build|test|lab|fuzz|bench]   (fuzz and bench include test; test
-# includes lab; lab is build + what the lab needs, for `make demo`)
+# Usage: .ci/install-deps.sh [build|test|lab|fuzz|bench|images]   (fuzz and bench include test;
+# test includes lab; lab is build + what the lab needs, for `make demo`; images is only what
+# `make test-images` needs: Podman with runc, netavark and aardvark-dns, mmdebstrap for the base
+# image, docker-compose 1.29, wrk, curl)
 set -euo pipefail
 what=${1:-test}
 packages=(build-essential cmake ninja-build pkg-config libuv1-dev libtomlplusplus-dev
           libspdlog-dev libfmt-dev doctest-dev)
-if [ "$what" != build ] && [ "$what" != lab ]; then
+if [ "$what" = images ]; then
+  # a real container engine from Debian packages alone (tests/images/run.sh): Podman 4.3 with
+  # runc (crun refuses hybrid cgroups), netavark + aardvark-dns (container names resolve on a
+  # network), iptables for netavark, catatonit for the pods of `podman kube play`, mmdebstrap to make the base image without a registry
+  packages=(podman runc conmon netavark aardvark-dns iptables catatonit mmdebstrap docker-compose
+            wrk curl util-linux bsdutils procps iproute2 python3 ca-certificates)
+fi
+if [ "$what" != build ] && [ "$what" != lab ] && [ "$what" != images ]; then
   # integration tests, the lab's real parts and the demo
   packages+=(util-linux procps iproute2 psmisc valgrind python3 curl bsdutils
              haproxy serf rsyslog nodejs wrk)
@@ -14,7 +23,7 @@ fi
 # the lab (examples/lab: `make demo` and tests/integration/test_lab_e2e.sh): Linux namespaces as
 # containers, HAProxy, Serf, rsyslog, Node, and wrk as the load generator
 lab=(iproute2 util-linux mount procps hostname bsdutils coreutils curl wrk haproxy serf rsyslog nodejs)
-if [ "$what" != build ]; then
+if [ "$what" != build ] && [ "$what" != images ]; then
   packages+=("${lab[@]}")
 fi
 if [ "$what" = fuzz ]; then
