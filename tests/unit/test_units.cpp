@@ -2,7 +2,15 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "resolve.hpp"
 #include "units.hpp"
+#include "users.hpp"
 
 using namespace sv;
 using namespace std::chrono_literals;
@@ -84,4 +92,35 @@ TEST_CASE("capabilities by name, and back") {
     CHECK(capability_name(10) == "CAP_NET_BIND_SERVICE");
     CHECK(capability_name(*parse_capability("checkpoint_restore")) == "CAP_CHECKPOINT_RESTORE");
     CHECK(capability_name(99) == "capability 99");
+}
+
+TEST_CASE("read_file: only a small regular file, never a wait for a FIFO's writer") {
+    char dir[] = "/tmp/sv-unit.XXXXXX";
+    REQUIRE(::mkdtemp(dir));
+    std::string base = dir, text, why;
+    std::string fifo = base + "/passwd";
+    REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    CHECK_FALSE(read_file(fifo, text, &why));  // returns at once: opened non-blocking
+    CHECK(why == "is a FIFO, not a regular file");
+    CHECK_FALSE(find_user("root", fifo));      // the users and hosts files are read the same way
+    CHECK_FALSE(find_host("localhost", fifo));
+    CHECK_FALSE(read_file("/dev/zero", text, &why));
+    CHECK(why == "is a device, not a regular file");
+    CHECK_FALSE(read_file(base, text, &why));
+    CHECK(why == "is a directory, not a regular file");
+    std::string big = base + "/big";
+    FILE* f = std::fopen(big.c_str(), "w");
+    REQUIRE(f);
+    std::string chunk(4096, 'x');
+    for (int i = 0; i < 300; ++i) std::fwrite(chunk.data(), 1, chunk.size(), f);
+    std::fclose(f);
+    CHECK_FALSE(read_file(big, text, &why));
+    CHECK(why == "is 1228800 bytes, over the limit of 1MiB");
+    CHECK(read_file(big, text, &why, 2 << 20));
+    CHECK(text.size() == 1228800);
+    CHECK(read_file("/proc/self/stat", text));  // /proc files say size 0 and are read whole
+    CHECK_FALSE(text.empty());
+    ::unlink(fifo.c_str());
+    ::unlink(big.c_str());
+    ::rmdir(dir);
 }
