@@ -493,6 +493,7 @@ void LogHub::open(uv_loop_t* loop, LogFormat own_format, Resolver resolver) {
     if (stderr_) stderr_->on_drops_reported = report;
     auto logger = std::make_shared<spdlog::logger>("supervisor", std::make_shared<QueueSink>(*own, own_format));
     logger->set_level(spdlog::default_logger()->level());
+    before_ = spdlog::default_logger();
     spdlog::set_default_logger(logger);
 }
 
@@ -507,9 +508,11 @@ void LogHub::drain() {
 void LogHub::close() {
     drain();
     if (!stdout_) return;
-    // From here on the supervisor's last words go straight to stderr, blocking: the loop is over.
+    // From here on the supervisor's last words (a failed start-up's "cannot start" too) go
+    // straight to stderr, blocking, through the logger open() replaced: the loop is over.
     auto logger = spdlog::default_logger();
     logger->sinks().clear();
+    if (before_) spdlog::set_default_logger(std::move(before_));
     stdout_->close();
     if (stderr_) stderr_->close();
 }

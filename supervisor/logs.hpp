@@ -22,6 +22,10 @@
 #include "model.hpp"
 #include "process.hpp"
 
+namespace spdlog {
+class logger;
+}
+
 namespace sv {
 
 class SyslogDestination;
@@ -212,6 +216,7 @@ class LogHub {
     int enlarged_pipes_ = 0;  // pipes of busy services given more room (Pipe::enlarge)
     Resolver resolver_;
     std::string hostname_;
+    std::shared_ptr<spdlog::logger> before_;  // the logger open() replaced; close() puts it back
 };
 
 }  // namespace sv
