@@ -1,7 +1,9 @@
 #include "checks.hpp"
 
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -177,11 +179,16 @@ NotifySocket::~NotifySocket() {
 
 bool NotifySocket::open(uv_loop_t* loop, const std::string& name, OnMessage on_message) {
     on_message_ = std::move(on_message);
-    static unsigned counter = 0;
-    // Abstract: nothing on disk to clean up, and it vanishes with the socket.
-    std::string abstract = "supervisor/" + std::to_string(::getpid()) + "/" + name + "/" + std::to_string(++counter);
+    // Abstract: nothing on disk to clean up, and it vanishes with the socket. The random part
+    // keeps another process of the network namespace from binding it first.
+    unsigned char random[16];
+    if (::getrandom(random, sizeof random, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof random)) return false;
+    std::string abstract = "supervisor/" + name + "/";
+    for (unsigned char b : random) abstract += "0123456789abcdef"[b >> 4], abstract += "0123456789abcdef"[b & 15];
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return false;
+    int on = 1;
+    if (::setsockopt(fd_, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0) return false;
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     abstract = abstract.substr(0, sizeof addr.sun_path - 2);
@@ -194,8 +201,23 @@ bool NotifySocket::open(uv_loop_t* loop, const std::string& name, OnMessage on_m
     uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* h, int, int) {
         auto* self = static_cast<NotifySocket*>(h->data);
         char buf[4096];
-        ssize_t n;
-        while ((n = ::recv(self->fd_, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+        for (;;) {
+            iovec iov{buf, sizeof buf};
+            msghdr msg{};
+            msg.msg_iov = &iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control;
+            msg.msg_controllen = sizeof control;
+            ssize_t n = ::recvmsg(self->fd_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+            if (n <= 0) break;
+            const ucred* sender = nullptr;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) sender = reinterpret_cast<const ucred*>(CMSG_DATA(c));
+            // Only the service's own processes speak for it.
+            if (!sender || self->pgid_ <= 0) continue;
+            pid_t group = ::getpgid(sender->pid);
+            if (group != self->pgid_ && !(group < 0 && errno == ESRCH && sender->uid == self->uid_)) continue;
             std::string message(buf, static_cast<size_t>(n));
             size_t start = 0;
             while (start < message.size()) {

@@ -34,8 +34,10 @@ std::string quoted_output(std::string_view output);
 // Describes a probe for messages: "tcp 127.0.0.1:3000", "http://...", "command pg_isready".
 std::string describe(const Probe& probe);
 
-// A unix datagram socket (in the abstract namespace) for one run of one service; the
-// service finds it in $NOTIFY_SOCKET and sends sd_notify messages ("READY=1\nSTATUS=...").
+// A unix datagram socket (in the abstract namespace, under a name with 128 random bits, so no
+// one can guess it to pre-bind it) for one run of one service; the service finds it in
+// $NOTIFY_SOCKET and sends sd_notify messages ("READY=1\nSTATUS=..."). Only its own processes
+// are heard.
 class NotifySocket {
    public:
     using OnMessage = std::function<void(const std::string& key, const std::string& value)>;
@@ -43,8 +45,15 @@ class NotifySocket {
     // Returns false (with errno) when the socket cannot be made.
     bool open(uv_loop_t* loop, const std::string& name, OnMessage on_message);
     const std::string& address() const { return address_; }  // the value for NOTIFY_SOCKET
+    // Messages are taken only from processes of this process group (the service's), checked
+    // by the sender's credentials (SO_PASSCRED); others are dropped. A sender that is gone by
+    // the time the message is read (a `systemd-notify` reaped at once) is taken if it had the
+    // service's uid.
+    void set_sender(pid_t pgid, uid_t uid) { pgid_ = pgid, uid_ = uid; }
 
    private:
+    pid_t pgid_ = 0;
+    uid_t uid_ = 0;
     int fd_ = -1;
     uv_poll_t* poll_ = nullptr;
     std::string address_;

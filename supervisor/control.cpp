@@ -250,19 +250,29 @@ void ControlServer::open(uv_loop_t* loop, const std::string& path, Handler handl
     struct stat st {};
     if (::lstat(path.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) throw std::runtime_error(path + " exists and is not a socket");
-        int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        // Non-blocking, with a deadline: a listener whose backlog is full (or one that never
+        // answers) must not hold PID 1's start-up. A full backlog (EAGAIN) is someone listening.
+        int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-        bool alive = ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        int rc = ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        int error = rc == 0 ? 0 : errno;
+        if (error == EINPROGRESS) {
+            pollfd p{probe, POLLOUT, 0};
+            socklen_t len = sizeof error;
+            if (::poll(&p, 1, 1000) == 1) ::getsockopt(probe, SOL_SOCKET, SO_ERROR, &error, &len);
+            else error = EAGAIN;  // no answer within the deadline: someone holds it
+        }
         ::close(probe);
-        if (alive) throw SocketInUse("another supervisor is listening on " + path + "; give this one its own --socket");
+        if (error == 0) throw SocketInUse("another supervisor is listening on " + path + "; give this one its own --socket");
+        if (error == EAGAIN) throw SocketInUse("another process is listening on " + path + " (and not accepting)");
         ::unlink(path.c_str());
     }
     server_ = new uv_pipe_t;
     uv_pipe_init(loop, server_, 0);
     server_->data = this;
-    mode_t old = ::umask(0077);  // the socket file is born 0600
+    mode_t old = ::umask(0177);  // the socket file is born 0600
     int rc = uv_pipe_bind(server_, path.c_str());
     ::umask(old);
     if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_), 64, &ControlServer::on_connection);
@@ -270,7 +280,8 @@ void ControlServer::open(uv_loop_t* loop, const std::string& path, Handler handl
         close();
         throw std::runtime_error("cannot listen on " + path + ": " + uv_strerror(rc));
     }
-    ::chmod(path.c_str(), 0600);
+    // No chmod after the bind: it would follow a symbolic link put at the path meanwhile. The
+    // umask above gave the socket its mode.
 }
 
 void ControlServer::on_connection(uv_stream_t* server, int status) {

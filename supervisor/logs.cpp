@@ -2,7 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,20 +103,34 @@ void OutputQueue::open(uv_loop_t* loop, int fd) {
     char path[64];
     std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     struct stat st {};
+    bool known = ::fstat(fd, &st) == 0;
     int own = -1;
-    if (::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+    if (known && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
         own = ::open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (own >= 0) {
         fd_ = own;
-        own_fd_ = true;
+        mode_ = Mode::own;
         // A pipe (docker's, or `| cat`): as roomy as a busy service's pipe, so a burst passes
         // through without a wakeup per 64 KiB. Best effort, like theirs.
         if (S_ISFIFO(st.st_mode) && ::fcntl(own, F_GETPIPE_SZ) < kPipeSize) ::fcntl(own, F_SETPIPE_SZ, kPipeSize);
     } else {
-        fd_ = fd;  // a file, a socket, or no /proc: write as it is, and only when poll says so
+        // Shared with the services that inherit it: uv_poll_init would make it non-blocking for
+        // them too (a Python service then fails with BlockingIOError), so libuv watches an epoll
+        // descriptor of ours that is readable while `fd` is writable.
+        fd_ = fd;
+        mode_ = known && S_ISSOCK(st.st_mode) ? Mode::socket : known && S_ISREG(st.st_mode) ? Mode::file : Mode::shared;
+        if (mode_ == Mode::file) return;  // always writable; nothing to watch
+        epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+        epoll_event ev{};
+        ev.events = EPOLLOUT;
+        if (epoll_fd_ >= 0 && ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            ::close(epoll_fd_);
+            epoll_fd_ = -1;
+        }
+        if (epoll_fd_ < 0) return;  // written as it is, without waiting for room
     }
     poll_ = new_handle<uv_poll_t>(this);
-    if (uv_poll_init(loop, poll_, fd_) != 0) {
+    if (uv_poll_init(loop, poll_, mode_ == Mode::own ? fd_ : epoll_fd_) != 0) {
         delete poll_;  // never initialised, so never closed: free it here
         poll_ = nullptr;
     }
@@ -128,10 +145,13 @@ bool OutputQueue::reserve(size_t size, const std::string& source) {
 void OutputQueue::flush() {
     if (fd_ < 0) return;
     while (offset_ < pending_.size()) {
-        ssize_t n = ::write(fd_, pending_.data() + offset_, pending_.size() - offset_);
+        size_t size = pending_.size() - offset_;
+        if (mode_ == Mode::shared) size = std::min<size_t>(size, PIPE_BUF);
+        ssize_t n = mode_ == Mode::socket ? ::send(fd_, pending_.data() + offset_, size, MSG_DONTWAIT | MSG_NOSIGNAL)
+                                          : ::write(fd_, pending_.data() + offset_, size);
         if (n > 0) {
             offset_ += static_cast<size_t>(n);
-            if (!own_fd_) break;  // a blocking fd: one write per readiness
+            if (mode_ == Mode::shared) break;  // a blocking fd: one small write per readiness
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -153,7 +173,8 @@ void OutputQueue::flush() {
         pending_.erase(0, offset_);
         offset_ = 0;
     }
-    if (poll_) uv_poll_start(poll_, UV_WRITABLE, [](uv_poll_t* h, int, int) { static_cast<OutputQueue*>(h->data)->flush(); });
+    // Our own description is watched itself; a shared one through our epoll descriptor.
+    if (poll_) uv_poll_start(poll_, mode_ == Mode::own ? UV_WRITABLE : UV_READABLE, [](uv_poll_t* h, int, int) { static_cast<OutputQueue*>(h->data)->flush(); });
 }
 
 void OutputQueue::report_drops() {
@@ -173,7 +194,9 @@ void OutputQueue::close() {
         if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) break;
     }
     close_handle(poll_);
-    if (own_fd_) ::close(fd_);
+    if (mode_ == Mode::own) ::close(fd_);
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
+    epoll_fd_ = -1;
     fd_ = -1;
 }
 
@@ -471,6 +494,7 @@ void LogHub::open(uv_loop_t* loop, LogFormat own_format, Resolver resolver) {
     if (stderr_) stderr_->on_drops_reported = report;
     auto logger = std::make_shared<spdlog::logger>("supervisor", std::make_shared<QueueSink>(*own, own_format));
     logger->set_level(spdlog::default_logger()->level());
+    before_ = spdlog::default_logger();
     spdlog::set_default_logger(logger);
 }
 
@@ -486,14 +510,18 @@ void LogHub::close() {
     drain();
     if (!stdout_ || closed_) return;
     closed_ = true;
-    // From here on the supervisor's last words (a set-up failure thrown after the console was
-    // opened, the exit status) go straight to stderr, blocking: the loop is over.
+    // From here on the supervisor's last words (a failed start-up's "cannot start" too, the exit
+    // status) go straight to stderr, blocking, through the logger open() replaced: the loop is over.
     auto logger = spdlog::default_logger();
     logger->sinks().clear();
     stdout_->close();
     if (stderr_) stderr_->close();
-    logger->sinks().push_back(std::make_shared<spdlog::sinks::stderr_sink_st>());
-    logger->set_pattern(kStderrPattern, spdlog::pattern_time_type::utc);
+    if (before_) {
+        spdlog::set_default_logger(std::move(before_));
+    } else {  // open() replaced no logger (tests): a plain one to stderr
+        logger->sinks().push_back(std::make_shared<spdlog::sinks::stderr_sink_st>());
+        logger->set_pattern(kStderrPattern, spdlog::pattern_time_type::utc);
+    }
 }
 
 std::shared_ptr<ServiceLog> LogHub::service_log(const ServiceSpec& spec) {

@@ -22,6 +22,10 @@
 #include "model.hpp"
 #include "process.hpp"
 
+namespace spdlog {
+class logger;
+}
+
 namespace sv {
 
 class SyslogDestination;
@@ -101,8 +105,10 @@ class OutputQueue {
    public:
     OutputQueue(std::string what, size_t limit) : what_(std::move(what)), limit_(limit) {}
     ~OutputQueue();
-    // Writes go to `fd` through a file description of our own where possible, so that
-    // making it non-blocking does not change it for services that inherit the same fd.
+    // Writes go to `fd` through a file description of our own where possible (a pipe or a
+    // terminal reopened through /proc), made non-blocking. The flags of a description shared
+    // with services (a socket, or no /proc) are never changed: a socket is written with
+    // MSG_DONTWAIT, and its writability is watched through an epoll descriptor of our own.
     void open(uv_loop_t* loop, int fd);
     // Reserves room for one line of `size` bytes; false (and a drop counted against `source`)
     // when the queue is full.
@@ -117,8 +123,13 @@ class OutputQueue {
     void report_drops();
     std::string what_;
     size_t limit_;
+    // own: our description, non-blocking; socket: shared, send(MSG_DONTWAIT); file: a regular
+    // file, written as it is; shared: a pipe or terminal we could not reopen, one write of at
+    // most PIPE_BUF bytes each time it is writable (which then cannot block).
+    enum class Mode { own, socket, file, shared };
     int fd_ = -1;
-    bool own_fd_ = false;
+    Mode mode_ = Mode::file;
+    int epoll_fd_ = -1;  // watches a shared fd for writability, so libuv never touches its flags
     std::string pending_;
     size_t offset_ = 0;
     uv_poll_t* poll_ = nullptr;
@@ -213,6 +224,7 @@ class LogHub {
     int enlarged_pipes_ = 0;  // pipes of busy services given more room (Pipe::enlarge)
     Resolver resolver_;
     std::string hostname_;
+    std::shared_ptr<spdlog::logger> before_;  // the logger open() replaced; close() puts it back
 };
 
 }  // namespace sv

@@ -95,7 +95,10 @@ bool Supervisor::open_notify(Slot& slot, std::string& error) {
         } else if (key == "STOPPING" && value == "1") {
             spdlog::info("{}: stopping (sd_notify)", name);
         } else if (key == "STATUS") {
-            s->notify_status = value;
+            // Shown by `status` on a terminal: no escape sequences, no control characters.
+            s->notify_status.clear();
+            for (char c : value)
+                if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7F) s->notify_status += c;
         }
     });
     if (!ok) {

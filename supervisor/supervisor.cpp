@@ -217,6 +217,7 @@ void Supervisor::spawn(Slot& slot) {
     if (!launched) return start_failed(slot, std::string("cannot fork: ") + std::strerror(fork_error));
 
     slot.pgid = launched->pid;
+    if (slot.notify) slot.notify->set_sender(slot.pgid, slot.plan.change_user ? slot.plan.uid : ::geteuid());
     slot.exec_fd = launched->status_fd;
     slot.exec_failure.reset();
     by_pid_[launched->pid] = &slot;
