@@ -17,8 +17,8 @@ const char* usage_text() {
       A table of the services: state, readiness, health, pid, uptime, restarts, last exit,
       and why anything is not running. --json: the same as a JSON array. --wait-ready:
       first wait (up to TIMEOUT, default 60s) until every service wanted up (enabled, not
-      stopped on request) is ready; exit 1 if one failed or the time ran out (for a Docker
-      HEALTHCHECK).
+      stopped on request) is ready; exit 1 if one failed, a critical one was stopped, or
+      the time ran out (for a Docker HEALTHCHECK).
   supervisor start|stop|restart NAME...
       Start, stop or restart services and wait until they got there, failed, or a later
       request superseded this one (exit 1 unless all got there). The newest request decides.

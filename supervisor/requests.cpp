@@ -58,8 +58,11 @@ std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Request::Ver
         case Request::stop:
             if (s.state() == State::stopped) return std::pair{true, name + ": stopped"};
             return std::nullopt;
-        case Request::status:  // --wait-ready: the services that are wanted up
-            if (s.goal() != Goal::up || s.ready()) return std::pair{true, ""};
+        case Request::status:  // --wait-ready: the services that are wanted up, and every critical one
+            if (s.ready()) return std::pair{true, ""};
+            if (s.goal() == Goal::down && s.spec().critical && s.spec().enabled)
+                return std::pair{false, name + ": stopped (a critical service: the container does not do its job)"};
+            if (s.goal() != Goal::up) return std::pair{true, ""};
             if (s.state() == State::failed) return std::pair{false, name + ": failed (" + s.reason() + ")"};
             if (s.state() == State::exited) return std::pair{true, ""};  // a longrun that finished as its policy allows
             if (slot.waiting) {

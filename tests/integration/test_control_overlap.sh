@@ -146,6 +146,21 @@ for words in "status --bogus" "stop" "signal g7" "start --timeout"; do
     check "usage error \"$words\": exit 2" test "$RC" = 2
 done
 
+# --wait-ready (a HEALTHCHECK): a service stopped on request is not waited for, unless it is
+# critical (the container's job): then the container is not ready, at once.
+service crit 'command = ["sleep", "1000"]
+critical = true'
+ctl reload >/dev/null
+wait_until 5 eval '[ "$(state_of crit)" = running ]'
+ctl stop crit >/dev/null
+run_ctl status --wait-ready 5s crit
+check "a critical service stopped on request: --wait-ready exit 1 at once, saying why" \
+    eval '[ "$RC" = 1 ] && out_has "crit: stopped \(a critical service"'
+ctl start crit >/dev/null
+run_ctl status --wait-ready 5s crit
+check "  started again: ready (exit 0)" test "$RC" = 0
+rm -f "$CONF/crit.toml"; ctl reload >/dev/null
+
 check "PID 1 still answers" eval 'ctl status >/dev/null'
 
 # Shutdown answers what still waits, and nothing waiting holds PID 1 up.
