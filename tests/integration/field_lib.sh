@@ -33,6 +33,15 @@ field_pid1() {
     UPID=$!
 }
 
+# PID 1's socket under its /tmp/supervisor-UID (the fallback when /run is not writable); sets
+# $SPID and $SOCK.
+sock_in_tmp() {
+    SPID=$(pgrep -P "$UPID") && [ -n "$SPID" ] || return 1
+    local found
+    found=$(find "/proc/$SPID/root/tmp/supervisor-$1" -maxdepth 1 -type s 2>/dev/null | head -n 1)
+    [ -n "$found" ] && SOCK=$found
+}
+
 up_at() {
     SOCK=$1
     wait_until 10 test -S "$SOCK" || { echo "PID 1 did not open $SOCK; log:" >&2; cat "$LOG" >&2; return 1; }

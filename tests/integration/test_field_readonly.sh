@@ -39,13 +39,7 @@ graceful_exit "$label"
 label="read-only root and /run, no XDG_RUNTIME_DIR"
 AS="env -u SUPERVISOR_SOCKET -u XDG_RUNTIME_DIR"
 field_pid1 "$BIND && mount -t tmpfs tmpfs /tmp && $RO"
-sock_in_tmp() {
-    SPID=$(pgrep -P "$UPID") && [ -n "$SPID" ] || return 1
-    local found
-    found=$(find "/proc/$SPID/root/tmp/supervisor-0" -maxdepth 1 -type s 2>/dev/null | head -n 1)
-    [ -n "$found" ] && SOCK=$found
-}
-if check_up "$label: the socket falls back to /tmp/supervisor-0/" wait_until 10 sock_in_tmp; then
+if check_up "$label: the socket falls back to /tmp/supervisor-0/" wait_until 10 sock_in_tmp 0; then
     check "$label: only its owner may enter /tmp/supervisor-0" eval '[ "$(stat -c %a:%u "/proc/$SPID/root/tmp/supervisor-0")" = 700:0 ]'
     basic_checks "$label"
     check "$label: the client finds it the same way" client_in_ns

@@ -46,13 +46,7 @@ TV=/srv NSCONF=/srv/conf
 basic_services
 AS="env -u SUPERVISOR_SOCKET -u XDG_RUNTIME_DIR setpriv --reuid 1000 --regid 1000 --clear-groups"
 field_pid1 "mount --bind $T /srv && mount -t tmpfs -o mode=1777 tmpfs /tmp"
-sock_in_tmp() {
-    SPID=$(pgrep -P "$UPID") && [ -n "$SPID" ] || return 1
-    local found
-    found=$(find "/proc/$SPID/root/tmp/supervisor-1000" -maxdepth 1 -type s 2>/dev/null | head -n 1)
-    [ -n "$found" ] && SOCK=$found
-}
-if check_up "$label: the socket falls back to /tmp/supervisor-1000/" wait_until 10 sock_in_tmp; then
+if check_up "$label: the socket falls back to /tmp/supervisor-1000/" wait_until 10 sock_in_tmp 1000; then
     check "$label: a directory of its own, mode 0700" eval '[ "$(stat -c %a:%u "/proc/$SPID/root/tmp/supervisor-1000")" = 700:1000 ]'
     basic_checks "$label"
     check "$label: the client of uid 1000 finds it the same way" \
