@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -140,6 +141,8 @@ int main(int argc, char** argv) {
         return status;
     } catch (const std::exception& e) {
         spdlog::critical("cannot start: {}", e.what());
-        return sv::exit_status::internal;
+        // The loop's handles die with the process: no teardown to run (nor leaks to report).
+        std::fflush(nullptr);
+        std::_Exit(sv::exit_status::internal);
     }
 }
