@@ -47,7 +47,7 @@ check "$label: and its lines still reach the console" log_has "^hosted \| tock"
 check "$label: no passwd: user = nobody is an unknown user of that service" \
     wait_until 10 log_has "named: unknown user 'nobody' \(not in /etc/passwd\)"
 check "$label: counted, given up after max_retries" wait_until 10 eval '[ "$(state_of named)" = failed ]'
-check "$label: user = 65534 runs as uid 65534, gid 0" wait_until 5 eval '[ "$(uid_gid "$(pid_of numeric)")" = 65534:0 ]'
+check "$label: user = 65534 runs as uid 65534, gid 65534 (a bare uid never gets group 0)" wait_until 5 eval '[ "$(uid_gid "$(pid_of numeric)")" = 65534:65534 ]'
 check "$label: the others run" eval '[ "$(state_of syslogged)" = running ] && [ "$(state_of hosted)" = running ]'
 graceful_exit "$label"
 PROC_OPTS=""
