@@ -38,7 +38,20 @@ PASSED=0
 FAILED=0
 mkdir -p "$CONF"
 
+# Some tests mount a fresh tmpfs on /tmp inside their namespaces: a binary under /tmp (a clone
+# there) would vanish from under them, so it runs from a copy elsewhere.
+BIN_COPY=""
+case "$BIN" in
+    /tmp/*)
+        BIN_COPY=$(mktemp -d /var/tmp/sv-bin.XXXXXX)
+        chmod 755 "$BIN_COPY"
+        cp "$BIN" "$BIN_COPY/supervisor"
+        BIN=$BIN_COPY/supervisor
+        ;;
+esac
+
 cleanup() {
+    [ -n "$BIN_COPY" ] && rm -rf "$BIN_COPY"
     local job
     # --kill-child: when unshare dies, PID 1 dies, and with it every process of its namespace.
     for job in $(jobs -p); do kill -9 "$job" 2>/dev/null; done
