@@ -222,7 +222,7 @@ check "second backend joins" wait_for 20 test -e nodes/s2
 kill -INT "$S2"
 check "SIGINT: backend leaves gracefully, file removed" wait_for 15 test ! -e nodes/s2
 check "...and its agent exited" wait_for 10 gone "$S2"
-check "the balancer saw a leave (not a failure)" grep -q "member-handler: member-leave: -s2" serf-ha.out
+check "the balancer saw a leave (not a failure)" wait_for 5 grep -q "member-handler: member-leave: -s2" serf-ha.out
 kill -INT "$HA"
 check "SIGINT: balancer stops without leaving" wait_for 10 gone "$HA"
 rm -f nodes/*

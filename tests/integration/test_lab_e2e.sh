@@ -165,9 +165,12 @@ section "2. s3 starts: UP in HAProxy and serving within 5 s (under load)"
 load_start 2 10
 t=$(now_ms)
 check "s3 starts" lab_up s3 webapp
-check "s3 is UP in HAProxy within 5 s" wait_until 5 is_up s3
+# The lab's 5 s is the product's (make test); the sanitizer build, several times slower at
+# starting each container's services, gets three times as long.
+LAB_5S=5; [ -n "${ASAN_OPTIONS:-}" ] && LAB_5S=15
+check "s3 is UP in HAProxy within 5 s" wait_until "$LAB_5S" is_up s3
 t_up=$(since "$t")
-check "s3 serves requests through ha within 5 s of its start" wait_until 5 serves s3
+check "s3 serves requests through ha within 5 s of its start" wait_until "$LAB_5S" serves s3
 t_serve=$(since "$t")
 echo "     s3 UP after $(secs "$t_up") s, answered through ha after $(secs "$t_serve") s; servers: $(servers)"
 load_end 2
@@ -193,7 +196,7 @@ section "4. SIGTERM to s2's PID 1: graceful leave (under load)"
 load_start 4 10
 t=$(now_ms)
 check "SIGTERM to s2's PID 1" lab_kill s2 TERM
-check "s2 is out of HAProxy within 5 s" wait_until 5 is_absent s2
+check "s2 is out of HAProxy within 5 s" wait_until "$LAB_5S" is_absent s2
 t_out=$(since "$t")
 check "PID 1 exits within the sum of s2's stop timeouts (serf 10 s, webapp 10 s, forwarder 5 s)" wait_until 25 lab_stopped s2
 t_exit=$(since "$t")
