@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The control socket at start-up: a listener at its path whose backlog is full must not block
 # PID 1 (the liveness probe's connect was blocking); the socket is born 0600 without a chmod
-# that could follow a symbolic link.
+# that could follow a symbolic link (checked under strace); a regular file at the path is an error.
 source "$(dirname "$0")/lib.sh"
 
 # A listener that never accepts, its backlog filled by clients of its own.
@@ -31,6 +31,26 @@ check "with an error naming the listener" grep -q "cannot start: another process
 kill "$LISTENER"; wait "$LISTENER" 2>/dev/null
 rm -f "$SOCK"
 
-start_pid1
+# A regular file at the socket path is not a socket: PID 1 stops at once, saying so.
+: > "$SOCK"
+unshare --pid --fork --mount-proc --kill-child "$BIN" --config-dir "$CONF" --socket "$SOCK" >"$T/file.log" 2>&1 &
+UPID=$!
+check "a regular file at --socket: PID 1 exits within 5 s" wait_exit 5
+check "with status 70 and a message naming the path" eval '[ "$EXIT" = 70 ] && grep -q "$SOCK" "$T/file.log"'
+check "the file is left alone" test -f "$SOCK"
+rm -f "$SOCK"
+
+# Born 0600 by the umask alone: PID 1 traced, no chmod-family call at all (a chmod by path
+# after the bind would follow a symbolic link put at the path meanwhile).
+strace -f -e trace=/chmod -o "$T/trace" \
+  unshare --pid --fork --mount-proc --kill-child "$BIN" --config-dir "$CONF" --socket "$SOCK" >"$LOG" 2>&1 &
+UPID=$!
+check "PID 1 under strace opens its socket" wait_until 10 test -S "$SOCK"
 check "the control socket is born 0600" test "$(stat -c %a "$SOCK")" = 600
+check "the client talks to it" eval 'ctl status >/dev/null'
+SPID=$(pgrep -P "$(pgrep -P "$UPID")")
+kill -TERM "$SPID"
+check "PID 1 ends on SIGTERM" wait_exit 10
+check "the trace is complete (it saw PID 1 exit)" grep -q "+++ exited with" "$T/trace"
+check "no chmod, fchmod or fchmodat was called" eval '! grep -E "chmod" "$T/trace"'
 finish
