@@ -144,6 +144,7 @@ void Supervisor::on_running(Slot& slot) {
     slot.health_failures = 0;
     slot.health_checked = false;
     slot.check_message.clear();
+    slot.not_ready_told = false;
     slot.notify_status.clear();
     const ServiceSpec& spec = slot.service.spec();
     if (spec.type == ServiceType::oneshot) return;
@@ -184,7 +185,11 @@ void Supervisor::run_check(Slot& slot) {
         if (svc.state() != State::running) return;
         if (readiness) {
             if (ok) return on_ready(*s);
-            spdlog::debug("{}: not ready yet: {}", sp.name, message);
+            // Said once per run at info (a check that cannot pass, such as a refused program,
+            // must not go unseen), then at debug: it repeats every interval.
+            if (!s->not_ready_told) spdlog::info("{}: not ready yet: {} (checking every {})", sp.name, message, format_duration(sp.ready.interval));
+            else spdlog::debug("{}: not ready yet: {}", sp.name, message);
+            s->not_ready_told = true;
             return schedule_check(*s, sp.ready.interval);
         }
         s->health_checked = true;

@@ -31,6 +31,7 @@ struct Supervisor::Slot {
     int health_failures = 0;               // consecutive
     bool health_checked = false;
     std::string check_message;             // what the last check said
+    bool not_ready_told = false;           // the first failed readiness check of a run is logged
     std::string notify_status;             // STATUS= from sd_notify
 
     // The request that last set the service's goal ("start", "stop", "restart", "reload",

@@ -2,7 +2,8 @@
 # No service that does not run as root can change what PID 1 will execute (trust.hpp): service
 # files writable by a group (group 0 included) or through an ACL are refused, with the fix named;
 # a bare numeric uid runs with group nogroup, not 0; a program PID 1 would run as root from a
-# directory a user owns is refused; a refused directory is not read at all (a FIFO there
+# directory a user owns is refused (a service's command and the programs of its readiness,
+# health and reload checks); a refused directory is not read at all (a FIFO there
 # cannot block `check`).
 source "$(dirname "$0")/lib.sh"
 chmod 755 "$T"
@@ -39,6 +40,34 @@ ctl reload >/dev/null 2>&1
 check "a program PID 1 would run as root from a user's directory is refused" wait_until 10 log_has "rootprog: refused to run $T/userdir/prog with the supervisor's privileges: $T/userdir, a directory above it, is owned by uid 12345"
 check "and did not run" test "$(state_of rootprog)" = failed
 rm -f "$CONF/rootprog.toml"
+
+# The same rule for the programs of checks PID 1 runs as root: readiness, health, reload check.
+# (The program would exit 0 and make each check pass, so a pass below means it did not run.)
+cp /bin/true "$T/userdir/ok"
+service rdycheck "command = [\"sleep\", \"100000\"]
+[ready]
+command = [\"$T/userdir/ok\"]
+interval = \"100ms\""
+service hlthcheck "command = [\"sleep\", \"100000\"]
+[health]
+command = [\"$T/userdir/ok\"]
+interval = \"100ms\"
+retries = 1"
+service rldcheck "command = [\"sleep\", \"100000\"]
+[reload]
+signal = \"SIGHUP\"
+check = [\"$T/userdir/ok\"]"
+ctl reload >/dev/null 2>&1
+check "a readiness check program in a user's directory is refused, naming the directory" \
+  wait_until 10 log_has "rdycheck: .*refused to run $T/userdir/ok with the supervisor's privileges: $T/userdir, a directory above it, is owned by uid 12345"
+check "and the service is not ready" test "$(ctl status rdycheck 2>/dev/null | awk 'NR == 2 { print $3 }')" = no
+check "a health check program there is refused too" \
+  wait_until 10 log_has "hlthcheck: .*refused to run $T/userdir/ok with the supervisor's privileges"
+run_ctl reload rldcheck
+check "a reload check program there is refused: the reload fails (exit 1), naming it" \
+  eval '[ "$RC" = 1 ] && out_has "refused to run $T/userdir/ok with the supervisor.s privileges"'
+rm -f "$CONF/rdycheck.toml" "$CONF/hlthcheck.toml" "$CONF/rldcheck.toml"
+ctl reload >/dev/null 2>&1
 
 # A POSIX ACL granting user 12345 write: the mode shows the ACL's mask as group write.
 service acl 'command = ["sleep", "1"]'
