@@ -109,6 +109,26 @@ wait_until 10 test -s "$T/start.rc"
 check "  the start is answered: exit 1, superseded by a later stop" \
     eval '[ "$(cat "$T/start.rc")" = 1 ] && grep -q "^never: superseded by a later stop$" "$T/start.out"'
 
+# A stop overtaken by a restart; a start overtaken by a reload that disables the service.
+ctl start f6 >/dev/null
+( "$BIN" stop f6 --timeout 8s --socket "$SOCK" >"$T/stop2.out" 2>&1; echo $? >"$T/stop2.rc" ) &
+wait_until 5 eval '[ "$(state_of f6)" = stopping ]'
+run_ctl restart f6
+check "restart during a stop: exit 0, running" eval '[ "$RC" = 0 ] && out_has "^f6: running"'
+check "  the stop is answered: exit 1, superseded by a later restart" wait_until 10 \
+    eval '[ "$(cat "$T/stop2.rc" 2>/dev/null)" = 1 ] && grep -q "^f6: superseded by a later restart$" "$T/stop2.out"'
+ctl stop never >/dev/null
+( "$BIN" start never --timeout 8s --socket "$SOCK" >"$T/start2.out" 2>&1; echo $? >"$T/start2.rc" ) &
+wait_until 5 eval '[ "$(state_of never)" = running ]'
+NEVER=$(cat "$CONF/never.toml")
+printf 'enabled = false\n%s\n' "$NEVER" >"$CONF/never.toml"
+run_ctl reload
+check "reload that disables a service a start waits for: 1 changed (never)" out_has "1 changed \(never\)"
+check "  the start is answered: exit 1, superseded by a later reload" wait_until 10 \
+    eval '[ "$(cat "$T/start2.rc" 2>/dev/null)" = 1 ] && grep -q "^never: superseded by a later reload$" "$T/start2.out"'
+printf '%s\n' "$NEVER" >"$CONF/never.toml"
+ctl reload >/dev/null
+
 # stop of a service that ended for good: the state is what the answer says.
 run_ctl stop once bad
 check "stop of an exited and a failed service: exit 0, both stopped" \
@@ -164,10 +184,15 @@ rm -f "$CONF/crit.toml"; ctl reload >/dev/null
 check "PID 1 still answers" eval 'ctl status >/dev/null'
 
 # Shutdown answers what still waits, and nothing waiting holds PID 1 up.
+ctl stop never >/dev/null
 BASE=$(fd_count)
+( "$BIN" start never --timeout 8s --socket "$SOCK" >"$T/start3.out" 2>&1; echo $? >"$T/start3.rc" ) &
+wait_until 5 eval '[ "$(state_of never)" = running ]'
 ( "$BIN" status --wait-ready 60s never --socket "$SOCK" >"$T/wait.out" 2>&1; echo $? >"$T/wait.rc" ) &
-wait_until 5 eval '[ "$(fd_count)" -gt "$BASE" ]'
+wait_until 5 eval '[ "$(fd_count)" -ge $((BASE + 2)) ]'
 ctl shutdown >/dev/null
 check "shutdown: a waiting request is answered, exit 1" wait_until 15 eval '[ "$(cat "$T/wait.rc" 2>/dev/null)" = 1 ] && grep -q "shutting down" "$T/wait.out"'
+check "  a start not yet answered: exit 1, superseded by a later shutdown" wait_until 15 \
+    eval '[ "$(cat "$T/start3.rc" 2>/dev/null)" = 1 ] && grep -q "^never: superseded by a later shutdown$" "$T/start3.out"'
 check "  PID 1 exits 0" eval 'wait_exit 15 && [ "$EXIT" = 0 ]'
 finish
