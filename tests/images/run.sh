@@ -198,10 +198,16 @@ command = ["tail", "-n", "1", "/dev/zero"]
 delay = "1s"
 TOML
     bomb) cat <<'TOML' ;;
-description = "forks until the pids limit says no, then holds on"
-command = "i=0; while [ $i -lt 200 ]; do sleep 600 & i=$((i + 1)); done; wait"
+description = "spawns children until the pids limit says no, then takes every task that frees up"
+command = ["node", "-e", "const {spawn} = require('child_process'); let n = 0, told = false; const more = () => { const c = spawn('sleep', ['600'], {stdio: 'ignore'}); c.on('error', e => { if (!told) console.log(`pids-bomb: spawn failed (${e.code}) after ${n} children; holding on`); told = true; setTimeout(more, 20); }); c.on('spawn', () => { n++; more(); }); }; more();"]
 [restart]
-delay = "2s"
+policy = "never"
+TOML
+    flap) cat <<'TOML' ;;
+description = "runs for 1 s, restarted each time: PID 1 must fork again"
+command = ["sleep", "1"]
+[restart]
+delay = "200ms"
 TOML
   esac
 }
@@ -450,11 +456,19 @@ pm run -d --name supimg-pids --network "$NET" --pids-limit 64 "$IMG_WEB" > /dev/
 check "--pids-limit 64: the web app image is healthy" wait_until 30 healthy supimg-pids
 note "tasks in use: $(pm exec supimg-pids cat /sys/fs/cgroup/pids/pids.current 2>/dev/null)"
 pm rm -f -t 0 supimg-pids > /dev/null
-bomb=$(svcdir bomb web ticker bomb)
+# The bomb keeps taking every task that frees up, so PID 1's own fork (flap's restart) fails:
+# a failed start with a growing delay, never a retry loop; once the bomb is gone, flap runs again.
+bomb=$(svcdir bomb web ticker bomb flap)
 C=supimg-bomb
 pm run -d --name "$C" --network "$NET" --pids-limit 40 -v "$bomb:/etc/supervisor.d:ro" "$IMG_WEB" > /dev/null
-check "--pids-limit 40 with a service forking past it: it hits the limit" wait_until 20 logs_have "$C" '[Cc]annot fork|[Cc]an.t fork|Resource temporarily unavailable'
+check "--pids-limit 40 with a service spawning past it: it hits the limit" wait_until 20 logs_have "$C" 'pids-bomb: spawn failed \(EAGAIN\)'
+check "...PID 1's fork for a restart fails: a failed start, 'cannot fork', the delay growing" wait_until 20 eval \
+  '[ "$(pm2 logs "$C" 2>&1 | grep -oE "flap: cannot fork: Resource temporarily unavailable; restarting in [0-9.]+m?s" | sort -u | wc -l)" -ge 2 ]'
+pm2 logs "$C" 2>&1 | grep -m3 "flap: cannot fork" | sed 's/^/     /'
 check "...PID 1 stays up and the web app answers" eval 'running "$C" && wait_until 10 web_answers "$C"'
+pkill --ns "$(pm inspect -f '{{.State.Pid}}' "$C")" --nslist pid -f pids-bomb
+check "...the bomb killed from outside: flap starts again once there is room" wait_until 30 eval \
+  'pm2 logs "$C" 2>&1 | sed -n "/flap: cannot fork/,\$p" | grep -q "flap: started"'
 check "...podman stop: graceful, exit status 0" stop_graceful "$C" 30
 pm rm -f "$C" > /dev/null
 
@@ -463,7 +477,7 @@ pm rm -f "$C" > /dev/null
 hog=$(svcdir hog web ticker hog)
 C=supimg-mem
 pm run -d --name "$C" --network "$NET" --memory 96m --memory-swap 96m -v "$hog:/etc/supervisor.d:ro" "$IMG_WEB" > /dev/null
-check "--memory 96m with a service exceeding it: the kernel kills it, the log says so" wait_until 30 logs_have "$C" 'hog: killed by SIGKILL'
+check "--memory 96m with a service exceeding it: the kernel kills it, the log says it was out of memory" wait_until 30 logs_have "$C" 'hog: killed by SIGKILL \(out of memory: the memory cgroup.s OOM kill count rose to [0-9]+\)'
 check "...it is restarted" wait_until 15 eval '[ "$(pm2 logs "$C" 2>&1 | grep -c "hog: started")" -ge 2 ]'
 check "...PID 1 stays up and the web app answers" eval 'running "$C" && web_answers "$C"'
 check "...podman stop: graceful, exit status 0" stop_graceful "$C" 30
