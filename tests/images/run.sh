@@ -377,7 +377,7 @@ node_pid=$(svc "$C" webapp 5)
 check "kill -KILL of the web app's process from the host (host pid ${node_hpid:-none})" kill -KILL "${node_hpid:-none}"
 check "the supervisor restarts it (running, ready, new pid, 1 restart)" wait_until 15 eval \
   '[ "$(svc "$C" webapp 2)" = running ] && [ "$(svc "$C" webapp 3)" = yes ] && [ "$(svc "$C" webapp 5)" != "$node_pid" ] && [ "$(svc "$C" webapp 7)" = 1 ]'
-check "the log says why" logs_have "$C" 'webapp: killed by SIGKILL'
+check "the log says why" wait_until 10 logs_have "$C" 'webapp: killed by SIGKILL'
 check "the container is still healthy" wait_until 15 healthy "$C"
 check "podman stop -t 30: graceful, exit status 0, within the stop timeout" stop_graceful "$C" 30
 T_STOP=$STOP_MS
