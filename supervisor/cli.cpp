@@ -11,8 +11,10 @@ const char* usage_text() {
       process, and shut down gracefully on SIGTERM/SIGINT/SIGQUIT. With -- COMMAND, also run
       COMMAND as the critical service "main" (tini-compatible: signals go to it, its exit
       status becomes ours).
-  supervisor check [--config-dir DIR]
-      Validate the service files and exit: 0 if all are valid, 78 otherwise.
+  supervisor check [--config-dir DIR] [--syntax-only] [--root DIR]
+      Validate the service files and what they name in the image (programs, users, groups,
+      directories, environment files) and exit: 0 if all are valid, 78 otherwise.
+      --syntax-only: the files alone. --root DIR: check the image unpacked at DIR.
   supervisor status [--json] [--wait-ready [TIMEOUT]] [NAME...]
       A table of the services: state, readiness, health, pid, uptime, restarts, last exit,
       and why anything is not running. --json: the same as a JSON array. --wait-ready:
@@ -108,6 +110,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
             return cl;
         } else if (arg == "--config-dir") {
             if (auto* v = value("--config-dir")) cl.options.config_dir = *v;
+        } else if (arg == "--syntax-only" && cl.kind == CommandLine::check) {
+            cl.syntax_only = true;
+        } else if (arg == "--root" && cl.kind == CommandLine::check) {
+            if (auto* v = value("--root")) cl.root = *v;
         } else if (arg == "--grace" && cl.kind == CommandLine::run) {
             if (auto* v = value("--grace")) {
                 auto d = parse_duration(*v);

@@ -14,6 +14,8 @@ struct CommandLine {
     std::string log_level = "info";
     std::vector<std::string> request;  // client: the words sent to the control socket
     double timeout_seconds = 60;       // client: how long to wait for the answer
+    bool syntax_only = false;          // check: the files only, not the image
+    std::string root;                  // check: the image's root directory ("": this one)
     std::string error;  // non-empty: a usage error to print (exit status 2)
 };
 

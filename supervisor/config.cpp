@@ -47,6 +47,29 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
+}  // namespace
+
+std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates) {
+    std::optional<std::string> best;
+    size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+    for (auto& candidate : candidates) {
+        size_t d = edit_distance(word, candidate);
+        if (d < best_distance) best_distance = d, best = candidate;
+    }
+    return best;
+}
+
+Diagnostic LoadResult::at(const ServiceSpec& service, const std::string& key, std::string message) const {
+    Diagnostic d{service.file, 0, 0, std::move(message)};
+    auto file = positions.find(service.name);
+    if (file == positions.end()) return d;
+    auto found = file->second.find(key);
+    if (found != file->second.end()) d.line = found->second.first, d.column = found->second.second;
+    return d;
+}
+
+namespace {
+
 // toml++ 3.3 (Debian 12) reaches __builtin_unreachable() -- undefined behaviour, a crash at
 // best -- when it asks whether certain non-ASCII characters (U+00A1-U+0499, U+2C5E-U+3057,
 // U+FB26-U+FEFE, among them every accented Latin letter) are whitespace (found by fuzzing).
@@ -133,7 +156,12 @@ const char* type_name(const toml::node& node) {
 // keys nobody handles are reported with the closest valid key.
 class Reader {
    public:
-    Reader(const std::string& path, std::vector<Diagnostic>& errors) : path_(path), errors_(errors) {}
+    Reader(const std::string& path, std::vector<Diagnostic>& errors, KeyPositions* positions)
+        : path_(path), errors_(errors), positions_(positions) {}
+
+    void remember(const std::string& key, const toml::node& node) {
+        if (positions_) (*positions_)[key] = {static_cast<int>(node.source().begin.line), static_cast<int>(node.source().begin.column)};
+    }
 
     void error(const toml::source_region& where, std::string message) {
         errors_.push_back({path_, static_cast<int>(where.begin.line), static_cast<int>(where.begin.column),
@@ -152,17 +180,18 @@ class Reader {
             std::string name = unshield(key.str());
             auto found = std::find_if(handlers.begin(), handlers.end(), [&](auto& h) { return h.first == name; });
             if (found != handlers.end()) {
+                remember(prefix + name, node);
+                if (auto* items = node.as_array())
+                    for (size_t i = 0; i < items->size(); ++i) remember(prefix + name + "[" + std::to_string(i) + "]", *items->get(i));
+                if (auto* table = node.as_table())
+                    for (auto&& [sub, value] : *table) remember(prefix + name + "." + unshield(sub.str()), value);
                 found->second(prefix + name, node);
                 continue;
             }
             std::string message = "unknown key `" + prefix + name + "`";
-            std::string best;
-            size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;
-            for (auto& [candidate, _] : handlers) {
-                size_t d = edit_distance(name, candidate);
-                if (d < best_distance) best_distance = d, best = candidate;
-            }
-            if (!best.empty()) message += "; did you mean `" + prefix + best + "`?";
+            std::vector<std::string> keys;
+            for (auto& [candidate, _] : handlers) keys.push_back(candidate);
+            if (auto best = closest(name, keys)) message += "; did you mean `" + prefix + *best + "`?";
             error(key.source(), message);
         }
     }
@@ -240,6 +269,7 @@ class Reader {
    private:
     std::string path_;
     std::vector<Diagnostic>& errors_;
+    KeyPositions* positions_;
 };
 
 // `user` or `group`: a name, or a number that fits (never truncated to uid_t: 4294967296 is not 0).
@@ -450,14 +480,36 @@ void read_health(Reader& r, ServiceSpec& spec, const std::string& key, const tom
     if (!health.probe.any()) r.error(node.source(), "[health] needs a check: tcp, http or command");
 }
 
-// Across files: every `after` names a service of the directory, and there is no cycle.
-void check_dependencies(LoadResult& result) {
+// `environment` and `secrets`: a table of variable names to strings; `store` gets each valid one.
+void read_variables(Reader& r, const std::string& key, const toml::node& node, const char* expected, const char* item,
+                    const std::function<void(const std::string&, const toml::node&)>& store) {
+    if (!node.is_table()) return r.wrong_type(key, node, expected);
+    for (auto&& [var, value] : *node.as_table()) {
+        std::string var_name = unshield(var.str());
+        if (var_name.empty() || var_name.find('=') != std::string::npos)
+            r.error(var.source(), "`" + key + "`: \"" + var_name + "\" is not a variable name");
+        else if (!value.is_string())
+            r.wrong_type(key + "." + var_name, value, item);
+        else
+            store(var_name, value);
+    }
+}
+
+// Across files: every `after` names a service of the directory, and there is no cycle. `known`
+// also holds the names of files that did not load (their errors are reported already).
+void check_dependencies(LoadResult& result, const std::vector<std::string>& known) {
     std::map<std::string, const ServiceSpec*> by_name;
     for (auto& spec : result.services) by_name[spec.name] = &spec;
     for (auto& spec : result.services)
-        for (auto& dep : spec.after) {
-            if (dep == spec.name) result.errors.push_back({spec.file, 0, 0, "`after` names the service itself"});
-            else if (!by_name.count(dep)) result.errors.push_back({spec.file, 0, 0, "`after`: unknown service \"" + dep + "\" (no " + dep + ".toml)"});
+        for (size_t i = 0; i < spec.after.size(); ++i) {
+            const std::string& dep = spec.after[i];
+            std::string key = "after[" + std::to_string(i) + "]";
+            if (dep == spec.name) result.errors.push_back(result.at(spec, key, "`after` names the service itself"));
+            else if (!std::count(known.begin(), known.end(), dep)) {
+                std::string message = "`after`: unknown service \"" + dep + "\" (no " + dep + ".toml)";
+                if (auto best = closest(dep, known)) message += "; did you mean \"" + *best + "\"?";
+                result.errors.push_back(result.at(spec, key, message));
+            }
         }
     // Depth-first search; a service met again while on the path closes a cycle.
     std::map<std::string, int> mark;  // 0 new, 1 on the path, 2 done
@@ -465,13 +517,14 @@ void check_dependencies(LoadResult& result) {
     std::function<void(const ServiceSpec&)> visit = [&](const ServiceSpec& spec) {
         mark[spec.name] = 1;
         path.push_back(spec.name);
-        for (auto& dep : spec.after) {
+        for (size_t i = 0; i < spec.after.size(); ++i) {
+            const std::string& dep = spec.after[i];
             auto found = by_name.find(dep);
             if (found == by_name.end() || dep == spec.name) continue;
             if (mark[dep] == 1) {
                 std::string cycle;
                 for (auto it = std::find(path.begin(), path.end(), dep); it != path.end(); ++it) cycle += *it + " -> ";
-                result.errors.push_back({spec.file, 0, 0, "dependency cycle: " + cycle + dep});
+                result.errors.push_back(result.at(spec, "after[" + std::to_string(i) + "]", "dependency cycle: " + cycle + dep));
             } else if (mark[dep] == 0) {
                 visit(*found->second);
             }
@@ -486,12 +539,12 @@ void check_dependencies(LoadResult& result) {
 }  // namespace
 
 ServiceSpec parse_service(std::string_view text, const std::string& path, const std::string& name,
-                          std::vector<Diagnostic>& errors) {
+                          std::vector<Diagnostic>& errors, KeyPositions* positions) {
     ServiceSpec spec;
     spec.name = name;
     spec.file = path;
     size_t first_error = errors.size();
-    Reader r(path, errors);
+    Reader r(path, errors, positions);
 
     std::string shielded;
     if (!shield(text, shielded)) {
@@ -521,16 +574,22 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
              if (!spec.umask) r.error(n.source(), "`umask`: \"" + text_of(n) + "\" is not an octal mode between 0000 and 0777");
          }},
         {"environment", [&](const std::string& k, const toml::node& n) {
-             if (!n.is_table()) return r.wrong_type(k, n, "a table of strings: { NAME = \"value\" }");
-             for (auto&& [var, value] : *n.as_table()) {
-                 std::string var_name = unshield(var.str());
-                 if (var_name.empty() || var_name.find('=') != std::string::npos)
-                     r.error(var.source(), "`environment`: \"" + var_name + "\" is not a variable name");
-                 else if (!value.is_string())
-                     r.wrong_type("environment." + var_name, value, "a string");
-                 else
-                     spec.environment[var_name] = text_of(value);
-             }
+             read_variables(r, k, n, "a table of strings: { NAME = \"value\" }", "a string",
+                            [&](const std::string& var, const toml::node& value) { spec.environment[var] = text_of(value); });
+         }},
+        {"environment_file", [&](const std::string& k, const toml::node& n) {
+             read_string_list(r, spec.environment_files, k, n);
+             for (auto& file : spec.environment_files)
+                 if (file.empty() || file[file[0] == '-'] != '/')
+                     r.error(n.source(), "`environment_file`: \"" + file + "\" must be an absolute path (with a leading - if the file may be missing)");
+         }},
+        {"secrets", [&](const std::string& k, const toml::node& n) {
+             read_variables(r, k, n, "a table of file paths: { NAME = \"/run/secrets/name\" }", "a file path",
+                            [&](const std::string& var, const toml::node& value) {
+                                if (text_of(value).empty() || text_of(value)[0] != '/')
+                                    r.error(value.source(), "`secrets." + var + "` must be an absolute path");
+                                else spec.secrets[var] = text_of(value);
+                            });
          }},
         {"critical", r.boolean(spec.critical)},
         {"no_new_privs", r.boolean(spec.no_new_privs)},
@@ -589,9 +648,10 @@ std::string refusal(const char* what, const Distrust& d, const char* where) {
     return out.append(d.fix).append(")");
 }
 
-// The `*.toml` entries of `dir` (not starting with a dot), as "dir/name" paths, sorted;
-// false with errno set if the directory cannot be read.
-bool list_service_files(const std::string& dir, std::vector<std::string>& files) {
+// The `*.toml` entries of `dir` (not starting with a dot), as "dir/name" paths, sorted; every
+// other entry but dotfiles and directories goes to `warnings`. False with errno set if the
+// directory cannot be read.
+bool list_service_files(const std::string& dir, std::vector<std::string>& files, std::vector<Diagnostic>& warnings) {
     DIR* d = ::opendir(dir.c_str());
     if (!d) return false;
     std::string prefix = dir.empty() || dir.back() == '/' ? dir : dir + "/";
@@ -600,17 +660,29 @@ bool list_service_files(const std::string& dir, std::vector<std::string>& files)
         const dirent* entry = ::readdir(d);
         if (!entry) break;
         std::string_view file = entry->d_name;
-        if (file.empty() || file[0] == '.' || !file.ends_with(".toml")) continue;
-        files.push_back(prefix + std::string(file));
+        if (file.empty() || file[0] == '.') continue;
+        if (file.ends_with(".toml")) {
+            files.push_back(prefix + std::string(file));
+            continue;
+        }
+        struct stat st {};
+        if (::stat((prefix + std::string(file)).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+        std::string stem(file.substr(0, file.rfind('.')));
+        std::string lower(file);
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::string why = lower.ends_with(".toml") ? "service files end in \".toml\", in lower case (rename it " + stem + ".toml)"
+                                                   : "only NAME.toml files are service files";
+        warnings.push_back({prefix + std::string(file), 0, 0, "not loaded: " + why});
     }
     int error = errno;
     ::closedir(d);
     if (error != 0) return errno = error, false;
     std::sort(files.begin(), files.end());
+    std::sort(warnings.begin(), warnings.end(), [](const Diagnostic& a, const Diagnostic& b) { return a.file < b.file; });
     return true;
 }
 
-void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
+void load_files(const std::string& dir, bool missing_ok, LoadResult& result, std::vector<std::string>& known) {
     struct stat dir_stat {};
     int found = ::stat(dir.c_str(), &dir_stat);
     if (found != 0 || !S_ISDIR(dir_stat.st_mode)) {
@@ -625,7 +697,7 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
         return;
     }
     std::vector<std::string> files;
-    if (!list_service_files(dir, files)) {
+    if (!list_service_files(dir, files, result.warnings)) {
         result.errors.push_back({dir, 0, 0, "cannot read directory: " + std::string(std::strerror(errno))});
         return;
     }
@@ -637,6 +709,7 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
             result.errors.push_back({path, 0, 0, "\"" + name + "\" is not a valid service name (letters, digits, _ . - only)"});
             continue;
         }
+        known.push_back(name);
         // A symlink is followed (Kubernetes mounts ConfigMap keys as links); what it reaches
         // must be a small regular file (checked on the opened file) that only root can change.
         std::string text, why;
@@ -648,17 +721,21 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
             result.errors.push_back({path, 0, 0, refusal("file", d, "it")});
             continue;
         }
-        result.services.push_back(parse_service(text, path, name, result.errors));
+        result.services.push_back(parse_service(text, path, name, result.errors, &result.positions[name]));
     }
-    return;
 }
 
 }  // namespace
 
 LoadResult load_directory(const std::string& dir, bool missing_ok) {
     LoadResult result;
-    load_files(dir, missing_ok, result);
-    if (result.ok()) check_dependencies(result);
+    std::vector<std::string> known;
+    load_files(dir, missing_ok, result, known);
+    check_dependencies(result, known);
+    // File by file, top to bottom, whichever check found the problem.
+    std::stable_sort(result.errors.begin(), result.errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
+    });
     return result;
 }
 
