@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
     sv::CommandLine cl = sv::parse_command_line(args, std::getenv("SUPERVISOR_CONFIG_DIR"), std::getenv("SUPERVISOR_SOCKET"));
     if (cl.kind != sv::CommandLine::run) sv::unblock_all_signals();  // a client stays interruptible
     if (!cl.error.empty()) {
-        std::fprintf(stderr, "supervisor: %s\n%s", cl.error.c_str(), sv::usage_text());
+        std::fprintf(stderr, "supervisor: %s\nsee 'supervisor --help'\n", cl.error.c_str());
         return sv::exit_status::usage;
     }
     switch (cl.kind) {

@@ -178,6 +178,7 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
                                  format_duration(service.spec().stop.timeout));
                 break;
             case Action::arm_timer:
+                slot.timer_delay = action.delay;
                 uv_timer_start(slot.timer, [](uv_timer_t* t) {
                     auto* s = static_cast<Slot*>(t->data);
                     s->owner->apply(*s, s->service.timer_fired(Clock::now()));

@@ -119,7 +119,7 @@ class Supervisor {
     void check_waiters();
     void arm_waiter_timer();
     std::string start_refusal(const Slot& slot, Request::Verb verb, const std::vector<std::string>& starting) const;
-    std::optional<std::pair<bool, std::string>> outcome_for(Request::Verb verb, const Slot& slot, pid_t before) const;
+    std::optional<std::pair<bool, std::string>> outcome_for(Waiter& waiter, const Slot& slot, pid_t before) const;
 
     uv_loop_t* loop_;
     Options options_;
