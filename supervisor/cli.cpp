@@ -45,7 +45,7 @@ options:
                        (default $SUPERVISOR_CONFIG_DIR, else /etc/supervisor.d)
   --grace DURATION     at shutdown, how long leftover processes get between SIGTERM and
                        SIGKILL (default 2s)
-  --log-level LEVEL    debug, info, warn or error (default info)
+  --log-level LEVEL    debug, info, warn or error (default info; warn with -- COMMAND)
   --log-format FORMAT  the supervisor's own messages: prefix, plain or json (default prefix;
                        services choose theirs in [log] format)
   --socket PATH        the control socket (default $SUPERVISOR_SOCKET, else the first

@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
         case sv::CommandLine::run: break;
     }
 
-    setup_logging(cl.log_level);
+    setup_logging(!cl.log_level.empty() ? cl.log_level : cl.options.command.empty() ? "info" : "warn");
     try {
         sv::LoadResult loaded = sv::load_directory(cl.options.config_dir, !cl.options.command.empty());
         if (!cl.options.command.empty())

@@ -146,6 +146,7 @@ class Supervisor {
     std::string outer_notify_;  // PID 1's own NOTIFY_SOCKET (Podman --sdnotify=container, a systemd unit)
     bool outer_ready_ = false;  // READY=1 sent to it
     std::optional<unsigned long> oom_kills_;  // the memory cgroup's OOM kill count when last read
+    int passed_to_main_ = 0;  // single-command mode: the last signal PID 1 passed on to the command
 };
 
 }  // namespace sv
