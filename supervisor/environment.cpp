@@ -19,23 +19,6 @@ bool valid_key(std::string_view key) {
     return true;
 }
 
-// Reads one file through `read_file`'s rules, then the trust rule on it and its directory.
-// `missing`: the file does not exist.
-std::string read_trusted(const std::string& path, const std::string& what, std::string& text, bool& missing) {
-    std::string why;
-    missing = false;
-    if (!read_file(path, text, &why, kMaxEnvFile)) {
-        missing = errno == ENOENT;
-        return what + " " + path + ": " + why;
-    }
-    size_t slash = path.rfind('/');
-    std::string dir = slash == 0 ? "/" : path.substr(0, slash);
-    Distrust d = untrusted_path(dir);
-    if (!d) d = untrusted_path(path);
-    if (d) return "refused to read " + what + " " + path + ": " + d.why + "; only root may be able to change it (fix: " + d.fix + ")";
-    return {};
-}
-
 }  // namespace
 
 std::string parse_env_file(std::string_view text, EnvVars& vars) {
@@ -58,7 +41,8 @@ std::string parse_env_file(std::string_view text, EnvVars& vars) {
         if (equals == std::string_view::npos || equals > eol) return fail(line, "not KEY=value");
         std::string_view key = text.substr(i, equals - i);
         while (!key.empty() && is_space(key.back())) key.remove_suffix(1);
-        if (!valid_key(key)) return fail(line, "\"" + std::string(key) + "\" is not a variable name (letters, digits and _)");
+        // Not quoted: a line that is a value by mistake ("c2VjcmV0==") must not end up in a log.
+        if (!valid_key(key)) return fail(line, "the name before = is not a variable name (letters, digits and _)");
         i = equals + 1;
         while (i < eol && is_space(text[i])) ++i;
         std::string value;
@@ -102,12 +86,27 @@ std::string parse_env_file(std::string_view text, EnvVars& vars) {
     return {};
 }
 
+std::string read_env_source(const std::string& path, const std::string& what, std::string& text, bool& missing) {
+    std::string why;
+    missing = false;
+    if (!read_file(path, text, &why, kMaxEnvFile)) {
+        missing = errno == ENOENT;
+        return (what.empty() ? "" : what + " ") + path + ": " + why;
+    }
+    size_t slash = path.rfind('/');
+    std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+    Distrust d = untrusted_path(dir);
+    if (!d) d = untrusted_path(path);
+    if (d) return "refused to read " + (what.empty() ? "" : what + " ") + path + ": " + d.why + "; only root may be able to change it (fix: " + d.fix + ")";
+    return {};
+}
+
 std::string read_service_environment(const ServiceSpec& spec, EnvVars& vars) {
     for (const std::string& entry : spec.environment_files) {
         bool optional = entry[0] == '-';
         std::string path = entry.substr(optional ? 1 : 0), text;
         bool missing;
-        std::string why = read_trusted(path, "environment_file", text, missing);
+        std::string why = read_env_source(path, "environment_file", text, missing);
         if (!why.empty()) {
             if (optional && missing) continue;
             return why;
@@ -118,7 +117,7 @@ std::string read_service_environment(const ServiceSpec& spec, EnvVars& vars) {
     for (const auto& [name, path] : spec.secrets) {
         std::string text;
         bool missing;
-        std::string why = read_trusted(path, "secret " + name + ":", text, missing);
+        std::string why = read_env_source(path, "secret " + name + ":", text, missing);
         if (!why.empty()) return why;
         if (text.ends_with('\n')) text.pop_back();
         if (text.ends_with('\r')) text.pop_back();

@@ -24,6 +24,10 @@ constexpr size_t kMaxEnvFile = 64 * 1024;
 // Appends to `vars` in file order. Returns "" or "line N: cause" (quoting no value).
 std::string parse_env_file(std::string_view text, EnvVars& vars);
 
+// Reads one environment or secret file (`what`, if not empty, names it in messages:
+// "environment_file", "secret NAME:") under the rules below; `missing` tells a file that does not exist. "" on success.
+std::string read_env_source(const std::string& path, const std::string& what, std::string& text, bool& missing);
+
 // What `spec`'s environment files and secrets give, in order (files in their order, then the
 // secrets, so later entries win). A missing file marked '-' is skipped. Each file must be a
 // regular file of at most kMaxEnvFile bytes that only root (or the supervisor's uid) can change,

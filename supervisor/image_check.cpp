@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "environment.hpp"
+#include "trust.hpp"
 #include "units.hpp"
 #include "users.hpp"
 
@@ -42,7 +43,20 @@ std::string parent_of(const std::string& path) {
 class ServiceCheck {
    public:
     ServiceCheck(const LoadResult& loaded, const ServiceSpec& spec, const std::string& root, std::vector<Diagnostic>& out)
-        : loaded_(loaded), spec_(spec), root_(root), out_(out) {}
+        : loaded_(loaded), spec_(spec), root_(root), out_(out), inside_(root.empty() || root == "/") {
+        // As at run time (plan_launch): what runs with the supervisor's privileges must be root's.
+        auto user = spec.user.empty() || is_number(spec.user) ? std::nullopt : find_user(spec.user, path_in_root(root, "/etc/passwd"));
+        privileged_ = spec.user.empty() || parse_id(spec.user) == 0u || (user && user->uid == 0);
+    }
+
+    // Inside the image (not --root: an unpacked tree's owners are not the image's), what the
+    // supervisor would refuse at run time: a program it runs as root, or an environment file,
+    // that someone else could change (trust.hpp).
+    void trust(const std::string& key, const std::string& path, bool program) {
+        if (!inside_ || path.empty() || (program && !privileged_)) return;
+        if (Distrust d = untrusted_path(path))
+            problem(key, "refused at run time: " + path + " " + d.why + "; only root may be able to change it (fix: " + d.fix + ")");
+    }
 
     void problem(const std::string& key, const std::string& message) {
         std::string text = "`";
@@ -57,8 +71,9 @@ class ServiceCheck {
         return stat_in_root(path, st) && S_ISDIR(st.st_mode);
     }
 
-    // "" if `program` resolves to an executable regular file, else why not.
+    // "" if `program` resolves to an executable regular file (then in `found_`), else why not.
     std::string resolve(const std::string& program, const std::string& search) {
+        found_.clear();
         auto executable = [&](const std::string& path) {
             struct stat st {};
             return stat_in_root(path, st) && S_ISREG(st.st_mode) && (st.st_mode & 0111);
@@ -72,13 +87,14 @@ class ServiceCheck {
             struct stat st {};
             if (!stat_in_root(full, st)) return full + " does not exist";
             if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) return full + " is not an executable file";
+            found_ = full;
             return {};
         }
         size_t start = 0;
         while (start <= search.size()) {
             size_t end = std::min(search.find(':', start), search.size());
             std::string dir = search.substr(start, end - start);
-            if (!dir.empty() && dir[0] == '/' && executable(join(dir, program))) return {};
+            if (!dir.empty() && dir[0] == '/' && executable(join(dir, program))) return found_ = join(dir, program), std::string();
             start = end + 1;
         }
         return "cannot find '" + program + "' in PATH (" + search + ")";
@@ -88,14 +104,12 @@ class ServiceCheck {
         std::string search = base_path;
         if (auto path = spec_.environment.find("PATH"); path != spec_.environment.end()) search = path->second;
         check_environment_files(search);
-        if (!spec_.command.empty()) {
-            const std::string& program = spec_.shell ? std::string("/bin/sh") : spec_.command[0];
-            if (auto why = resolve(program, search); !why.empty()) problem("command", why);
-        }
         auto check_program = [&](const std::vector<std::string>& argv, const std::string& key) {
             if (argv.empty()) return;
             if (auto why = resolve(argv[0], search); !why.empty()) problem(key, why);
+            else trust(key, found_, true);
         };
+        check_program(spec_.shell ? std::vector<std::string>{"/bin/sh"} : spec_.command, "command");
         check_program(spec_.ready.probe.command, "ready.command");
         check_program(spec_.health.probe.command, "health.command");
         check_program(spec_.reload.check, "reload.check");
@@ -131,8 +145,11 @@ class ServiceCheck {
             bool optional = entry[0] == '-';
             std::string path = entry.substr(optional ? 1 : 0), text, why;
             std::string key = "environment_file[" + std::to_string(i) + "]";
-            if (!read_file(path_in_root(root_, path), text, &why, kMaxEnvFile)) {
-                if (!(optional && errno == ENOENT)) problem(key, path + ": " + why);
+            bool missing = false;
+            if (inside_) why = read_env_source(path, "", text, missing);
+            else if (!read_file(path_in_root(root_, path), text, &why, kMaxEnvFile)) missing = errno == ENOENT, why = path + ": " + why;
+            if (!why.empty()) {
+                if (!(optional && missing)) problem(key, why);
                 continue;
             }
             EnvVars vars;
@@ -146,6 +163,9 @@ class ServiceCheck {
     const ServiceSpec& spec_;
     const std::string& root_;
     std::vector<Diagnostic>& out_;
+    bool inside_;             // checking the image from inside it
+    bool privileged_ = true;  // runs with the supervisor's privileges
+    std::string found_;       // what the last resolve() found
 };
 
 }  // namespace

@@ -338,7 +338,7 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
                    ", \"health_failures\": " + std::to_string(slot->health_failures) +
                    ", \"last_check\": " + json_or_null(slot->check_message) +
                    ", \"type\": " + json_string(spec.type == ServiceType::oneshot ? "oneshot" : "longrun") +
-                   ", \"reason\": " + json_or_null(reason) +
+                   ", \"reason\": " + json_string(reason) +  // text: "" when there is nothing to say
                    ", \"description\": " + json_string(spec.description) +
                    ", \"critical\": " + (spec.critical ? "true" : "false") +
                    ", \"enabled\": " + (spec.enabled ? "true" : "false") + "}";

@@ -49,6 +49,24 @@ run_check --config-dir "$CONF"
 check "a shell command, a bare uid and an existing directory pass" eval '[ "$RC" = 0 ] && out_has "1 service, all valid$"'
 rm -f "$CONF"/*.toml
 
+# ---- inside the image: what the supervisor would refuse at run time (trust.hpp) -------------
+mkdir -p "$T/open"
+cp /bin/true "$T/open/tool"
+printf 'A=1\n' >"$T/open/app.env"
+chmod 777 "$T/open"
+service web "command = [\"$T/open/tool\"]
+environment_file = [\"$T/open/app.env\"]"
+run_check --config-dir "$CONF"
+check "a program run as root that others could replace: refused, as at run time" \
+    out_has "web.toml:1:11: \`command\`: refused at run time: $T/open/tool .*writable by every user"
+check "an environment file others could change: refused, as at run time" \
+    out_has "web.toml:2:21: \`environment_file\`: refused to read $T/open/app.env: .*writable by every user"
+service web "command = [\"$T/open/tool\"]
+user = \"nobody\""
+run_check --config-dir "$CONF"
+check "the same program run as another user is not refused" eval '[ "$RC" = 0 ]'
+rm -f "$CONF"/*.toml
+
 # ---- --root: an unpacked image, every path inside it ----------------------------------------
 IMG=$T/image
 mkdir -p "$IMG/etc/supervisor.d" "$IMG/usr/bin" "$IMG/etc/alternatives" "$IMG/srv/app" "$IMG/etc/app"

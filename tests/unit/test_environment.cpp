@@ -40,7 +40,8 @@ TEST_CASE("environment file: lines, quoting, comments") {
 
 TEST_CASE("environment file: errors name the line, never the value") {
     CHECK(error_of("A=1\nhunter2\n") == "line 2: not KEY=value");
-    CHECK(error_of("1A=x") == "line 1: \"1A\" is not a variable name (letters, digits and _)");
+    CHECK(error_of("1A=x") == "line 1: the name before = is not a variable name (letters, digits and _)");
+    CHECK(error_of("c2Vj+cmV0==") == "line 1: the name before = is not a variable name (letters, digits and _)");
     CHECK(error_of("A=1\nB=\"hunter2\n\n") == "line 2: the value of B has no closing \"");
     CHECK(error_of("B='x' hunter2") == "line 1: unexpected text after the closing quote of B");
     CHECK(error_of("A=\"x\ny\"\nbad") == "line 3: not KEY=value");  // lines counted inside quotes
