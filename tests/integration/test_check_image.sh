@@ -134,4 +134,7 @@ check "README is named" out_has "/README: warning: not loaded"
 check "dotfiles and directories are not" eval '! out_has "editor-backup|subdir"'
 start_pid1
 check "at boot the same warnings are logged" wait_until 5 log_has "warning: .*Cache.TOML: not loaded"
+echo 'command: x' >"$CONF/extra.yml"
+ctl reload >/dev/null
+check "... and at reload" wait_until 5 log_has "warning: reload: .*extra.yml: not loaded"
 finish
