@@ -1,5 +1,9 @@
 #include "cli.hpp"
 
+#include <algorithm>
+#include <iterator>
+
+#include "config.hpp"
 #include "units.hpp"
 
 namespace sv {
@@ -11,17 +15,22 @@ const char* usage_text() {
       process, and shut down gracefully on SIGTERM/SIGINT/SIGQUIT. With -- COMMAND, also run
       COMMAND as the critical service "main" (tini-compatible: signals go to it, its exit
       status becomes ours).
-  supervisor check [--config-dir DIR]
-      Validate the service files and exit: 0 if all are valid, 78 otherwise.
+  supervisor check [--config-dir DIR] [--syntax-only] [--root DIR]
+      Validate the service files and what they name in the image (programs, users, groups,
+      directories, environment files) and exit: 0 if all are valid, 78 otherwise.
+      --syntax-only: the files alone. --root DIR: check the image unpacked at DIR.
   supervisor status [--json] [--wait-ready [TIMEOUT]] [NAME...]
-      A table of the services: state, readiness, health, pid, uptime, restarts, last exit,
+      A table of the services: state, readiness, health, pid, since, restarts, last exit,
       and why anything is not running. --json: the same as a JSON array. --wait-ready:
       first wait (up to TIMEOUT, default 60s) until every service wanted up (enabled, not
       stopped on request) is ready; exit 1 if one failed, a critical one was stopped, or
       the time ran out (for a Docker HEALTHCHECK).
-  supervisor start|stop|restart NAME...
+  supervisor start|stop|restart [--settle DURATION] NAME...
       Start, stop or restart services and wait until they got there, failed, or a later
       request superseded this one (exit 1 unless all got there). The newest request decides.
+      A started service got there once it passed its readiness check, or, without one, once
+      it stayed up for the settle time (default 1s). A start of a service whose dependencies
+      are stopped fails at once, naming them (start them in the same command).
   supervisor signal NAME SIGNAL
       Send SIGNAL (name or number) to the service's process group.
   supervisor reload [NAME]
@@ -36,7 +45,7 @@ options:
                        (default $SUPERVISOR_CONFIG_DIR, else /etc/supervisor.d)
   --grace DURATION     at shutdown, how long leftover processes get between SIGTERM and
                        SIGKILL (default 2s)
-  --log-level LEVEL    debug, info, warn or error (default info)
+  --log-level LEVEL    debug, info, warn or error (default info; warn with -- COMMAND)
   --log-format FORMAT  the supervisor's own messages: prefix, plain or json (default prefix;
                        services choose theirs in [log] format)
   --socket PATH        the control socket (default $SUPERVISOR_SOCKET, else the first
@@ -50,13 +59,46 @@ exit status: see the README ("Exit status").
 )";
 }
 
-CommandLine parse_command_line(const std::vector<std::string>& args, const char* config_dir_env,
+namespace {
+
+const char* const kClientVerbs[] = {"status", "start", "stop", "restart", "signal", "reload", "shutdown"};
+const char* const kSubcommands[] = {"run", "check", "status", "start", "stop", "restart", "signal", "reload", "shutdown", "help", "version"};
+
+bool is_subcommand(const std::string& word) {
+    return std::find(std::begin(kSubcommands), std::end(kSubcommands), word) != std::end(kSubcommands);
+}
+
+// The options that take a value, wherever they stand.
+bool takes_value(const std::string& option) {
+    return option == "--config-dir" || option == "--socket" || option == "--timeout" || option == "--grace" ||
+           option == "--log-level" || option == "--log-format" || option == "--root" || option == "--settle";
+}
+
+// Options given before the subcommand move after it (`supervisor --socket X status` is
+// `supervisor status --socket X`); without a subcommand the words stay as they are (run).
+std::vector<std::string> subcommand_first(const std::vector<std::string>& args) {
+    size_t i = 0;
+    while (i < args.size() && args[i].starts_with("-") && args[i] != "--" && !is_subcommand(args[i]))
+        i += takes_value(args[i]) ? 2 : 1;
+    if (i == 0 || i >= args.size() || !is_subcommand(args[i])) return args;
+    std::vector<std::string> out{args[i]};
+    out.insert(out.end(), args.begin(), args.begin() + static_cast<long>(i));
+    out.insert(out.end(), args.begin() + static_cast<long>(i) + 1, args.end());
+    return out;
+}
+
+}  // namespace
+
+CommandLine parse_command_line(const std::vector<std::string>& given, const char* config_dir_env,
                                const char* socket_env) {
     CommandLine cl;
+    std::vector<std::string> args = subcommand_first(given);
+    for (const std::string& arg : args)
+        if (arg == "--help" || arg == "-h") return cl.kind = CommandLine::help, cl;
+        else if (arg == "--") break;
     if (config_dir_env && *config_dir_env) cl.options.config_dir = config_dir_env;
     if (socket_env) cl.options.socket_path = socket_env, cl.options.socket_explicit = true;
     size_t i = 0;
-    static const char* const kClientVerbs[] = {"status", "start", "stop", "restart", "signal", "reload", "shutdown"};
     if (i < args.size()) {
         const std::string& first = args[i];
         for (const char* verb : kClientVerbs)
@@ -108,6 +150,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
             return cl;
         } else if (arg == "--config-dir") {
             if (auto* v = value("--config-dir")) cl.options.config_dir = *v;
+        } else if (arg == "--syntax-only" && cl.kind == CommandLine::check) {
+            cl.syntax_only = true;
+        } else if (arg == "--root" && cl.kind == CommandLine::check) {
+            if (auto* v = value("--root")) cl.root = *v;
         } else if (arg == "--grace" && cl.kind == CommandLine::run) {
             if (auto* v = value("--grace")) {
                 auto d = parse_duration(*v);
@@ -129,8 +175,13 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const char*
                 if (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")
                     cl.error = "--log-level: \"" + *v + "\" is not one of debug, info, warn, error";
             }
+        } else if (i == 0 && !arg.starts_with("-")) {
+            cl.error = "unknown command \"" + arg + "\"";
+            if (auto best = closest(arg, std::vector<std::string>(std::begin(kSubcommands), std::end(kSubcommands))))
+                cl.error += "; did you mean \"" + *best + "\"?";
+            else cl.error += " (to run a program, put -- before it)";
         } else {
-            cl.error = "unknown argument \"" + arg + "\" (to run a command, put -- before it)";
+            cl.error = "unknown argument \"" + arg + "\"" + (cl.kind == CommandLine::run ? " (to run a command, put -- before it)" : "");
         }
         if (!cl.error.empty()) return cl;
     }

@@ -11,9 +11,11 @@ namespace sv {
 struct CommandLine {
     enum Kind { run, check, client, resolve, help, version } kind = run;  // resolve: internal helper
     Options options;
-    std::string log_level = "info";
+    std::string log_level;  // "": not given (info; warn in single-command mode, quiet as tini)
     std::vector<std::string> request;  // client: the words sent to the control socket
     double timeout_seconds = 60;       // client: how long to wait for the answer
+    bool syntax_only = false;          // check: the files only, not the image
+    std::string root;                  // check: the image's root directory ("": this one)
     std::string error;  // non-empty: a usage error to print (exit status 2)
 };
 

@@ -1,9 +1,6 @@
 #include "config.hpp"
 
-#include <dirent.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,7 +9,6 @@
 #include <map>
 #include <toml++/toml.h>
 
-#include "trust.hpp"
 #include "units.hpp"
 #include "users.hpp"
 
@@ -46,6 +42,20 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     }
     return row[b.size()];
 }
+
+}  // namespace
+
+std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates) {
+    std::optional<std::string> best;
+    size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+    for (auto& candidate : candidates) {
+        size_t d = edit_distance(word, candidate);
+        if (d < best_distance) best_distance = d, best = candidate;
+    }
+    return best;
+}
+
+namespace {
 
 // toml++ 3.3 (Debian 12) reaches __builtin_unreachable() -- undefined behaviour, a crash at
 // best -- when it asks whether certain non-ASCII characters (U+00A1-U+0499, U+2C5E-U+3057,
@@ -133,7 +143,12 @@ const char* type_name(const toml::node& node) {
 // keys nobody handles are reported with the closest valid key.
 class Reader {
    public:
-    Reader(const std::string& path, std::vector<Diagnostic>& errors) : path_(path), errors_(errors) {}
+    Reader(const std::string& path, std::vector<Diagnostic>& errors, KeyPositions* positions)
+        : path_(path), errors_(errors), positions_(positions) {}
+
+    void remember(const std::string& key, const toml::node& node) {
+        if (positions_) (*positions_)[key] = {static_cast<int>(node.source().begin.line), static_cast<int>(node.source().begin.column)};
+    }
 
     void error(const toml::source_region& where, std::string message) {
         errors_.push_back({path_, static_cast<int>(where.begin.line), static_cast<int>(where.begin.column),
@@ -152,17 +167,18 @@ class Reader {
             std::string name = unshield(key.str());
             auto found = std::find_if(handlers.begin(), handlers.end(), [&](auto& h) { return h.first == name; });
             if (found != handlers.end()) {
+                remember(prefix + name, node);
+                if (auto* items = node.as_array())
+                    for (size_t i = 0; i < items->size(); ++i) remember(prefix + name + "[" + std::to_string(i) + "]", *items->get(i));
+                if (auto* table = node.as_table())
+                    for (auto&& [sub, value] : *table) remember(prefix + name + "." + unshield(sub.str()), value);
                 found->second(prefix + name, node);
                 continue;
             }
             std::string message = "unknown key `" + prefix + name + "`";
-            std::string best;
-            size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;
-            for (auto& [candidate, _] : handlers) {
-                size_t d = edit_distance(name, candidate);
-                if (d < best_distance) best_distance = d, best = candidate;
-            }
-            if (!best.empty()) message += "; did you mean `" + prefix + best + "`?";
+            std::vector<std::string> keys;
+            for (auto& [candidate, _] : handlers) keys.push_back(candidate);
+            if (auto best = closest(name, keys)) message += "; did you mean `" + prefix + *best + "`?";
             error(key.source(), message);
         }
     }
@@ -240,6 +256,7 @@ class Reader {
    private:
     std::string path_;
     std::vector<Diagnostic>& errors_;
+    KeyPositions* positions_;
 };
 
 // `user` or `group`: a name, or a number that fits (never truncated to uid_t: 4294967296 is not 0).
@@ -450,48 +467,31 @@ void read_health(Reader& r, ServiceSpec& spec, const std::string& key, const tom
     if (!health.probe.any()) r.error(node.source(), "[health] needs a check: tcp, http or command");
 }
 
-// Across files: every `after` names a service of the directory, and there is no cycle.
-void check_dependencies(LoadResult& result) {
-    std::map<std::string, const ServiceSpec*> by_name;
-    for (auto& spec : result.services) by_name[spec.name] = &spec;
-    for (auto& spec : result.services)
-        for (auto& dep : spec.after) {
-            if (dep == spec.name) result.errors.push_back({spec.file, 0, 0, "`after` names the service itself"});
-            else if (!by_name.count(dep)) result.errors.push_back({spec.file, 0, 0, "`after`: unknown service \"" + dep + "\" (no " + dep + ".toml)"});
-        }
-    // Depth-first search; a service met again while on the path closes a cycle.
-    std::map<std::string, int> mark;  // 0 new, 1 on the path, 2 done
-    std::vector<std::string> path;
-    std::function<void(const ServiceSpec&)> visit = [&](const ServiceSpec& spec) {
-        mark[spec.name] = 1;
-        path.push_back(spec.name);
-        for (auto& dep : spec.after) {
-            auto found = by_name.find(dep);
-            if (found == by_name.end() || dep == spec.name) continue;
-            if (mark[dep] == 1) {
-                std::string cycle;
-                for (auto it = std::find(path.begin(), path.end(), dep); it != path.end(); ++it) cycle += *it + " -> ";
-                result.errors.push_back({spec.file, 0, 0, "dependency cycle: " + cycle + dep});
-            } else if (mark[dep] == 0) {
-                visit(*found->second);
-            }
-        }
-        path.pop_back();
-        mark[spec.name] = 2;
-    };
-    for (auto& spec : result.services)
-        if (mark[spec.name] == 0) visit(spec);
+// `environment` and `secrets`: a table of variable names to strings; `store` gets each valid one.
+void read_variables(Reader& r, const std::string& key, const toml::node& node, const char* expected, const char* item,
+                    const std::function<void(const std::string&, const toml::node&)>& store) {
+    if (!node.is_table()) return r.wrong_type(key, node, expected);
+    for (auto&& [var, value] : *node.as_table()) {
+        std::string var_name = unshield(var.str());
+        if (var_name.empty() || var_name.find('=') != std::string::npos)
+            r.error(var.source(), "`" + key + "`: \"" + var_name + "\" is not a variable name");
+        else if (!value.is_string())
+            r.wrong_type(key + "." + var_name, value, item);
+        else
+            store(var_name, value);
+    }
 }
+
 
 }  // namespace
 
 ServiceSpec parse_service(std::string_view text, const std::string& path, const std::string& name,
-                          std::vector<Diagnostic>& errors) {
+                          std::vector<Diagnostic>& errors, KeyPositions* positions) {
     ServiceSpec spec;
     spec.name = name;
     spec.file = path;
     size_t first_error = errors.size();
-    Reader r(path, errors);
+    Reader r(path, errors, positions);
 
     std::string shielded;
     if (!shield(text, shielded)) {
@@ -521,16 +521,22 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
              if (!spec.umask) r.error(n.source(), "`umask`: \"" + text_of(n) + "\" is not an octal mode between 0000 and 0777");
          }},
         {"environment", [&](const std::string& k, const toml::node& n) {
-             if (!n.is_table()) return r.wrong_type(k, n, "a table of strings: { NAME = \"value\" }");
-             for (auto&& [var, value] : *n.as_table()) {
-                 std::string var_name = unshield(var.str());
-                 if (var_name.empty() || var_name.find('=') != std::string::npos)
-                     r.error(var.source(), "`environment`: \"" + var_name + "\" is not a variable name");
-                 else if (!value.is_string())
-                     r.wrong_type("environment." + var_name, value, "a string");
-                 else
-                     spec.environment[var_name] = text_of(value);
-             }
+             read_variables(r, k, n, "a table of strings: { NAME = \"value\" }", "a string",
+                            [&](const std::string& var, const toml::node& value) { spec.environment[var] = text_of(value); });
+         }},
+        {"environment_file", [&](const std::string& k, const toml::node& n) {
+             read_string_list(r, spec.environment_files, k, n);
+             for (auto& file : spec.environment_files)
+                 if (file.empty() || file[file[0] == '-'] != '/')
+                     r.error(n.source(), "`environment_file`: \"" + file + "\" must be an absolute path (with a leading - if the file may be missing)");
+         }},
+        {"secrets", [&](const std::string& k, const toml::node& n) {
+             read_variables(r, k, n, "a table of file paths: { NAME = \"/run/secrets/name\" }", "a file path",
+                            [&](const std::string& var, const toml::node& value) {
+                                if (text_of(value).empty() || text_of(value)[0] != '/')
+                                    r.error(value.source(), "`secrets." + var + "` must be an absolute path");
+                                else spec.secrets[var] = text_of(value);
+                            });
          }},
         {"critical", r.boolean(spec.critical)},
         {"no_new_privs", r.boolean(spec.no_new_privs)},
@@ -576,90 +582,6 @@ ServiceSpec parse_service(std::string_view text, const std::string& path, const 
         return std::pair(a.line, a.column) < std::pair(b.line, b.column);
     });
     return spec;
-}
-
-namespace {
-
-// "refused: the file is writable by every user; anyone who can write it can run code as this
-// supervisor's user (fix: chmod o-w)"
-std::string refusal(const char* what, const Distrust& d, const char* where) {
-    std::string out = "refused: the ";
-    out.append(what).append(" ").append(d.why);
-    out.append("; anyone who can write ").append(where).append(" can run code as this supervisor's user (fix: ");
-    return out.append(d.fix).append(")");
-}
-
-// The `*.toml` entries of `dir` (not starting with a dot), as "dir/name" paths, sorted;
-// false with errno set if the directory cannot be read.
-bool list_service_files(const std::string& dir, std::vector<std::string>& files) {
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return false;
-    std::string prefix = dir.empty() || dir.back() == '/' ? dir : dir + "/";
-    for (;;) {
-        errno = 0;
-        const dirent* entry = ::readdir(d);
-        if (!entry) break;
-        std::string_view file = entry->d_name;
-        if (file.empty() || file[0] == '.' || !file.ends_with(".toml")) continue;
-        files.push_back(prefix + std::string(file));
-    }
-    int error = errno;
-    ::closedir(d);
-    if (error != 0) return errno = error, false;
-    std::sort(files.begin(), files.end());
-    return true;
-}
-
-void load_files(const std::string& dir, bool missing_ok, LoadResult& result) {
-    struct stat dir_stat {};
-    int found = ::stat(dir.c_str(), &dir_stat);
-    if (found != 0 || !S_ISDIR(dir_stat.st_mode)) {
-        if (!missing_ok) result.errors.push_back({dir, 0, 0, found == 0 ? "not a directory" : "no such directory"});
-        return;
-    }
-    // Whoever can write a service file can run code as the supervisor's user (often root): the
-    // files, their directory and the directories above it must be writable by root (or that
-    // user) alone (trust.hpp). A refused directory is not read at all.
-    if (Distrust d = untrusted_path(dir)) {
-        result.errors.push_back({dir, 0, 0, refusal("directory", d, "there")});
-        return;
-    }
-    std::vector<std::string> files;
-    if (!list_service_files(dir, files)) {
-        result.errors.push_back({dir, 0, 0, "cannot read directory: " + std::string(std::strerror(errno))});
-        return;
-    }
-    for (const std::string& path : files) {
-        size_t slash = path.rfind('/');
-        std::string name = path.substr(slash == std::string::npos ? 0 : slash + 1);
-        name.resize(name.size() - 5);  // the ".toml"
-        if (!valid_service_name(name)) {
-            result.errors.push_back({path, 0, 0, "\"" + name + "\" is not a valid service name (letters, digits, _ . - only)"});
-            continue;
-        }
-        // A symlink is followed (Kubernetes mounts ConfigMap keys as links); what it reaches
-        // must be a small regular file (checked on the opened file) that only root can change.
-        std::string text, why;
-        if (!read_file(path, text, &why)) {
-            result.errors.push_back({path, 0, 0, "cannot read: " + why});
-            continue;
-        }
-        if (Distrust d = untrusted_path(path)) {
-            result.errors.push_back({path, 0, 0, refusal("file", d, "it")});
-            continue;
-        }
-        result.services.push_back(parse_service(text, path, name, result.errors));
-    }
-    return;
-}
-
-}  // namespace
-
-LoadResult load_directory(const std::string& dir, bool missing_ok) {
-    LoadResult result;
-    load_files(dir, missing_ok, result);
-    if (result.ok()) check_dependencies(result);
-    return result;
 }
 
 }  // namespace sv

@@ -181,15 +181,17 @@ bool parse_request(std::string_view line, Request& request, std::string& error) 
     const std::string verb = words[0];
     std::vector<std::string> args(words.begin() + 1, words.end());
     request = Request{};
-    for (size_t i = 0; i < args.size();) {  // --timeout DURATION goes with every verb
-        if (args[i] != "--timeout") {
+    for (size_t i = 0; i < args.size();) {  // --timeout DURATION goes with every verb, --settle with start and restart
+        if (args[i] != "--timeout" && args[i] != "--settle") {
             ++i;
             continue;
         }
-        if (i + 1 >= args.size()) return error = "--timeout needs a value", false;
-        auto timeout = parse_duration(args[i + 1]);
-        if (!timeout) return error = "--timeout: \"" + args[i + 1] + "\" is not a duration (such as 30s)", false;
-        request.timeout = *timeout;
+        const std::string& option = args[i];
+        if (option == "--settle" && verb != "start" && verb != "restart") return error = "--settle goes with start and restart", false;
+        if (i + 1 >= args.size()) return error = option + " needs a value", false;
+        auto value = parse_duration(args[i + 1]);
+        if (!value) return error = option + ": \"" + args[i + 1] + "\" is not a duration (such as 30s)", false;
+        (option == "--timeout" ? request.timeout : request.settle) = *value;
         args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
     }
     auto names_only = [&](bool at_least_one) {

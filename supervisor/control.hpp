@@ -35,7 +35,12 @@ struct Request {
     int signal_number = 0;  // for `signal`
     // --timeout DURATION (any verb): a request that waits is answered by then at the latest.
     std::optional<Duration> timeout;
+    // --settle DURATION (start, restart): a service without a readiness check counts as started
+    // once it has stayed up this long (unset: kDefaultSettle).
+    std::optional<Duration> settle;
 };
+
+constexpr Duration kDefaultSettle{1000};
 
 // Parses one request line (without the newline). On error returns false with `error` set.
 bool parse_request(std::string_view line, Request& request, std::string& error);

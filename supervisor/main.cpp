@@ -11,11 +11,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <tuple>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cli.hpp"
 #include "config.hpp"
+#include "image_check.hpp"
 #include "logs.hpp"
 #include "resolve.hpp"
 #include "socket_path.hpp"
@@ -39,6 +41,32 @@ int report_errors(const sv::LoadResult& loaded) {
     for (auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.str().c_str());
     std::fprintf(stderr, "%zu error%s; nothing was started\n", loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s");
     return sv::exit_status::config;
+}
+
+// `supervisor check`: every error of the files, then (unless --syntax-only) of the image.
+int check(const sv::CommandLine& cl) {
+    std::string dir = sv::path_in_root(cl.root, cl.options.config_dir);
+    sv::LoadResult loaded = sv::load_directory(dir);
+    if (!cl.syntax_only) {
+        // Inside the image, services inherit this PATH; an image checked from outside gets the default.
+        const char* path = std::getenv("PATH");
+        std::string base = cl.root.empty() && path && *path ? path : sv::kDefaultPath;
+        for (auto& e : sv::verify_image(loaded, cl.root, base)) loaded.errors.push_back(e);
+        std::stable_sort(loaded.errors.begin(), loaded.errors.end(), [](const sv::Diagnostic& a, const sv::Diagnostic& b) {
+            return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
+        });
+    }
+    for (auto& w : loaded.warnings) std::fprintf(stderr, "%s: warning: %s\n", w.file.c_str(), w.message.c_str());
+    size_t warnings = loaded.warnings.size();
+    std::string counted = warnings == 0 ? "" : ", " + std::to_string(warnings) + " warning" + (warnings == 1 ? "" : "s");
+    if (!loaded.ok()) {
+        for (auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.str().c_str());
+        std::fprintf(stderr, "%zu error%s%s in %s\n", loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s", counted.c_str(), dir.c_str());
+        return sv::exit_status::config;
+    }
+    std::printf("%s: %zu service%s, all valid%s%s\n", dir.c_str(), loaded.services.size(), loaded.services.size() == 1 ? "" : "s",
+                cl.syntax_only ? " (syntax only)" : "", counted.c_str());
+    return 0;
 }
 
 // The helper the supervisor runs to look up a syslog host name without blocking its loop.
@@ -82,22 +110,13 @@ int main(int argc, char** argv) {
     sv::CommandLine cl = sv::parse_command_line(args, std::getenv("SUPERVISOR_CONFIG_DIR"), std::getenv("SUPERVISOR_SOCKET"));
     if (cl.kind != sv::CommandLine::run) sv::unblock_all_signals();  // a client stays interruptible
     if (!cl.error.empty()) {
-        std::fprintf(stderr, "supervisor: %s\n%s", cl.error.c_str(), sv::usage_text());
+        std::fprintf(stderr, "supervisor: %s\nsee 'supervisor --help'\n", cl.error.c_str());
         return sv::exit_status::usage;
     }
     switch (cl.kind) {
         case sv::CommandLine::help: std::fputs(sv::usage_text(), stdout); return 0;
         case sv::CommandLine::version: std::printf("supervisor %s\n", SUPERVISOR_VERSION); return 0;
-        case sv::CommandLine::check: {
-            sv::LoadResult loaded = sv::load_directory(cl.options.config_dir);
-            if (!loaded.ok()) {
-                for (auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.str().c_str());
-                std::fprintf(stderr, "%zu error%s in %s\n", loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s", cl.options.config_dir.c_str());
-                return sv::exit_status::config;
-            }
-            std::printf("%s: %zu service%s, all valid\n", cl.options.config_dir.c_str(), loaded.services.size(), loaded.services.size() == 1 ? "" : "s");
-            return 0;
-        }
+        case sv::CommandLine::check: return check(cl);
         case sv::CommandLine::client: {
             if (cl.options.socket_explicit && cl.options.socket_path.empty()) {
                 std::fprintf(stderr, "supervisor: no control socket (--socket PATH or SUPERVISOR_SOCKET)\n");
@@ -122,12 +141,13 @@ int main(int argc, char** argv) {
         case sv::CommandLine::run: break;
     }
 
-    setup_logging(cl.log_level);
+    setup_logging(!cl.log_level.empty() ? cl.log_level : cl.options.command.empty() ? "info" : "warn");
     try {
         sv::LoadResult loaded = sv::load_directory(cl.options.config_dir, !cl.options.command.empty());
         if (!cl.options.command.empty())
             for (auto& spec : loaded.services)
                 if (spec.name == "main") loaded.errors.push_back({spec.file, 0, 0, "\"main\" is the name of the command given after --; rename this service"});
+        for (auto& w : loaded.warnings) spdlog::warn("{}", w.str());
         if (!loaded.ok()) return report_errors(loaded);
         uv_loop_t loop;
         uv_loop_init(&loop);

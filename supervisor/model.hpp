@@ -97,6 +97,12 @@ struct ServiceSpec {
     std::string group;                // empty: the user's primary group
     std::optional<unsigned> umask;    // unset: inherit the supervisor's
     std::map<std::string, std::string> environment;
+    // KEY=value files read at each start, in order, after `environment` (so they override it);
+    // a leading '-' marks a file that may be missing.
+    std::vector<std::string> environment_files;
+    // Variable -> file whose content (one trailing newline stripped) is its value at each start.
+    // Only the names and paths live here: values are never kept, logged or shown.
+    std::map<std::string, std::string> secrets;
     bool no_new_privs = false;          // prctl(PR_SET_NO_NEW_PRIVS): no setuid/file-capability gains
     std::optional<std::vector<int>> capabilities;  // set: keep only these (CAP_* numbers), also after dropping root
     bool critical = false;

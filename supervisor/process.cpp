@@ -19,6 +19,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "environment.hpp"
 #include "trust.hpp"
 #include "units.hpp"
 #include "users.hpp"
@@ -26,8 +27,6 @@
 namespace sv {
 
 namespace {
-
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 std::optional<unsigned long> as_number(const std::string& text) {
     unsigned long value = 0;
@@ -310,6 +309,9 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
             return "cannot keep " + capability_name(cap) + ": the supervisor does not hold it (capabilities)";
 
     for (auto& [name, value] : spec.environment) set_env(plan.envp, name, value);
+    EnvVars read;
+    if (std::string why = read_service_environment(spec, read); !why.empty()) return why;
+    for (auto& [name, value] : read) set_env(plan.envp, name, value);
 
     const std::string& program = plan.argv.at(0);
     if (program.find('/') != std::string::npos) {

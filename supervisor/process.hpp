@@ -41,9 +41,14 @@ struct LaunchPlan {
 // `group`: nogroup, which owns nothing (docker gives group 0).
 constexpr gid_t kBareUidGid = 65534;
 
-// Builds the plan for a spec on top of `base_env` (the supervisor's own environment).
+// The PATH a service gets when neither the supervisor's environment nor its own sets one.
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// Builds the plan for a spec on top of `base_env` (the supervisor's own environment), then its
+// `environment`, then what its environment files and secrets hold (read now, at each start).
 // Returns a message naming the cause when it cannot: unknown user or group, program not
-// found in PATH, or a program to run as root that someone else could replace (trust.hpp).
+// found in PATH, a program to run as root that someone else could replace (trust.hpp), or an
+// environment or secret file that cannot be read, is too big or is not trusted (never a value).
 std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char** base_env);
 
 // The step of the child that failed, as it reports it through the exec-status pipe.

@@ -54,6 +54,7 @@ void Supervisor::reload_directory() {
     if (single_command)
         for (auto& spec : loaded.services)
             if (spec.name == "main") loaded.errors.push_back({spec.file, 0, 0, "\"main\" is the name of the command given after --"});
+    for (auto& w : loaded.warnings) spdlog::warn("reload: {}", w.str());
     if (!loaded.ok()) {
         std::string text;
         for (auto& e : loaded.errors) {

@@ -31,10 +31,29 @@ std::string uptime_text(Duration d) {
     return buf;
 }
 
-std::string pad(std::string text, size_t width) {
-    if (text.size() < width) text.append(width - text.size(), ' ');
-    return text;
+// Rows of cells as columns as wide as their widest cell, two spaces apart; the last column
+// (the reason) is not padded.
+std::string table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<size_t> widths;
+    for (auto& row : rows)
+        for (size_t i = 0; i < row.size(); ++i) {
+            if (widths.size() <= i) widths.push_back(0);
+            widths[i] = std::max(widths[i], row[i].size());
+        }
+    std::string out;
+    for (auto& row : rows) {
+        std::string line;
+        for (size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+        }
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out += line + "\n";
+    }
+    return out;
 }
+
+std::string json_or_null(const std::string& text) { return text.empty() ? "null" : json_string(text); }
 
 constexpr Duration kDefaultWait{60'000};  // a waiting request that named no deadline
 
@@ -50,7 +69,8 @@ const char* intent_word(Request::Verb verb) {
 }  // namespace
 
 // How a waiting request stands for one service: nullopt while it must still wait.
-std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Request::Verb verb, const Slot& slot, pid_t before) const {
+std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Waiter& waiter, const Slot& slot, pid_t before) const {
+    Request::Verb verb = waiter.verb;
     const Service& s = slot.service;
     const std::string& name = s.spec().name;
     std::string pid = " (pid " + std::to_string(s.pid()) + ")";
@@ -77,8 +97,15 @@ std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Request::Ver
                 if (blocked.empty()) return std::nullopt;
                 return std::pair{false, name + ": did not start: it starts after " + blocked};
             }
-            if (s.state() == State::running && (verb == Request::start || s.pid() != before))
-                return s.ready() ? std::optional{std::pair{true, name + ": running" + pid}} : std::nullopt;
+            if (s.state() == State::running && (verb == Request::start || s.pid() != before)) {
+                if (!s.ready()) return std::nullopt;
+                // Without a readiness check, ready means only that it was executed: it must
+                // also stay up for the settle time (a program that dies at once did not start).
+                bool checked = s.spec().ready.notify || s.spec().ready.probe.any();
+                TimePoint settled = s.since() + waiter.settle;
+                if (!checked && Clock::now() < settled) return waiter.wake = std::min(waiter.wake, settled), std::nullopt;
+                return std::pair{true, name + ": running" + pid};
+            }
             if (s.state() == State::exited) return std::pair{true, name + ": ran and " + s.reason()};
             if (s.state() == State::failed || s.state() == State::backoff || s.state() == State::stopped)
                 return std::pair{false, name + ": did not start: " + std::string(to_string(s.state())) +
@@ -154,6 +181,7 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
     // state before this request, so that the order of the names does not matter.
     Goal goal = request.verb == Request::stop ? Goal::down : Goal::up;
     Waiter waiter{request.verb, {}, reply};
+    waiter.settle = request.settle.value_or(kDefaultSettle);
     for (Slot* slot : slots) {
         Waiter::Target target{slot->service.spec().name, slot->service.pid(), goal, {}};
         if (goal == Goal::up)
@@ -190,6 +218,7 @@ void Supervisor::check_waiters() {
     auto now = Clock::now();
     for (auto it = waiters_.begin(); it != waiters_.end();) {
         Waiter& w = *it;
+        w.wake = TimePoint::max();
         if (w.reply->done()) {  // the client went away: nothing to answer, nothing to keep
             it = waiters_.erase(it);
             continue;
@@ -212,7 +241,7 @@ void Supervisor::check_waiters() {
                     // A later request wants something else: this one will not get there.
                     t.result = std::pair{false, t.name + ": superseded by a later " + found->second->intent};
                 } else {
-                    t.result = outcome_for(w.verb, *found->second, t.before);
+                    t.result = outcome_for(w, *found->second, t.before);
                 }
             }
             if (!t.result) {
@@ -230,8 +259,9 @@ void Supervisor::check_waiters() {
             ++it;
             continue;
         }
-        if (w.verb == Request::status && all_ok && !late) text.clear();
-        if (w.verb == Request::status && (all_ok || late)) {  // then the status itself
+        // --json: the JSON status alone, whatever the outcome (the exit status says which).
+        if (w.verb == Request::status && ((all_ok && !late) || w.json)) text.clear();
+        if (w.verb == Request::status && (all_ok || late || w.json)) {  // then the status itself
             std::vector<Slot*> slots;
             for (auto& t : w.targets)
                 if (auto found = services_.find(t.name); found != services_.end()) slots.push_back(found->second.get());
@@ -255,7 +285,7 @@ void Supervisor::arm_waiter_timer() {
     if (!waiter_timer_) return;
     if (waiters_.empty()) return (void)uv_timer_stop(waiter_timer_);
     TimePoint first = waiters_.front().deadline;
-    for (auto& w : waiters_) first = std::min(first, w.deadline);
+    for (auto& w : waiters_) first = std::min({first, w.deadline, w.wake});
     auto left = std::chrono::ceil<Duration>(first - Clock::now()).count();
     uv_timer_start(waiter_timer_, [](uv_timer_t* t) { static_cast<Supervisor*>(t->data)->check_waiters(); },
                    static_cast<uint64_t>(std::max<long>(left, 1)), 0);
@@ -264,20 +294,18 @@ void Supervisor::arm_waiter_timer() {
 std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) const {
     auto now = Clock::now();
     std::string out;
+    std::vector<std::vector<std::string>> rows{{"NAME", "STATE", "READY", "HEALTH", "PID", "SINCE", "RESTARTS", "LAST EXIT", "REASON"}};
     if (json) out += "[";
-    else out += "NAME                 STATE     READY  HEALTH   PID      UPTIME    RESTARTS  LAST EXIT  REASON\n";
     bool first = true;
     for (const Slot* slot : slots) {
         const Service& s = slot->service;
         const ServiceSpec& spec = s.spec();
         bool up = s.state() == State::running;
-        auto uptime = std::chrono::duration_cast<Duration>(now - s.since());
+        TimePoint began = s.since() == TimePoint{} ? slot->added : s.since();
+        auto since = std::chrono::duration_cast<Duration>(now - began);  // in this state
         std::string reason = s.reason();
         if (s.state() == State::stopped && !spec.enabled && reason.empty()) reason = "disabled";
-        if (s.state() == State::backoff) {
-            uint64_t due = uv_timer_get_due_in(slot->timer);
-            reason += "; restarting in " + format_duration(Duration{static_cast<long>(due)});
-        }
+        if (s.state() == State::backoff) reason += "; restarting in " + format_duration(slot->timer_delay);  // as logged
         if (up || s.state() == State::starting) reason.clear();
         if (slot->waiting) {
             std::string missing;
@@ -286,7 +314,7 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
         }
         if (up && !s.ready() && !slot->check_message.empty()) reason = "not ready: " + slot->check_message;
         if (!slot->notify_status.empty()) reason += std::string(reason.empty() ? "" : "; ") + slot->notify_status;
-        std::string health = !spec.health.probe.any() ? "-"
+        std::string health = !spec.health.probe.any() ? ""
                              : !slot->health_checked  ? "unknown"
                              : slot->health_failures == 0
                                  ? "ok"
@@ -300,31 +328,29 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
             out += std::string(first ? "" : ",") + "\n  {\"name\": " + json_string(spec.name) +
                    ", \"state\": " + json_string(to_string(s.state())) +
                    ", \"pid\": " + (s.has_process() ? std::to_string(s.pid()) : "null") +
-                   ", \"uptime_seconds\": " + (up ? std::to_string(uptime.count() / 1000.0) : "null") +
+                   ", \"uptime_seconds\": " + (up ? std::to_string(since.count() / 1000.0) : "null") +
+                   ", \"since_seconds\": " + std::to_string(since.count() / 1000.0) +
                    ", \"restarts\": " + std::to_string(s.restarts()) +
                    ", \"last_exit_code\": " + (s.last_status() ? std::to_string(exit_code_of(*s.last_status())) : "null") +
                    ", \"last_exit\": " + (s.last_status() ? json_string(describe_status(*s.last_status())) : "null") +
                    ", \"ready\": " + (s.ready() ? "true" : "false") +
-                   ", \"health\": " + json_string(health) +
+                   ", \"health\": " + json_or_null(health) +
                    ", \"health_failures\": " + std::to_string(slot->health_failures) +
-                   ", \"last_check\": " + json_string(slot->check_message) +
+                   ", \"last_check\": " + json_or_null(slot->check_message) +
                    ", \"type\": " + json_string(spec.type == ServiceType::oneshot ? "oneshot" : "longrun") +
-                   ", \"reason\": " + json_string(reason) +
+                   ", \"reason\": " + json_string(reason) +  // text: "" when there is nothing to say
                    ", \"description\": " + json_string(spec.description) +
                    ", \"critical\": " + (spec.critical ? "true" : "false") +
                    ", \"enabled\": " + (spec.enabled ? "true" : "false") + "}";
         } else {
-            out += pad(spec.name, 20) + " " + pad(to_string(s.state()), 9) + " " + pad(s.ready() ? "yes" : "no", 6) + " " +
-                   pad(health, 8) + " " +
-                   pad(s.has_process() ? std::to_string(s.pid()) : "-", 8) + " " +
-                   pad(up ? uptime_text(uptime) : "-", 9) + " " +
-                   pad(std::to_string(s.restarts()), 9) + " " +
-                   pad(s.last_status() ? short_status(*s.last_status()) : "-", 10) + " " + reason + "\n";
+            rows.push_back({spec.name, to_string(s.state()), s.ready() ? "yes" : "no", health.empty() ? "-" : health,
+                            s.has_process() ? std::to_string(s.pid()) : "-", uptime_text(since), std::to_string(s.restarts()),
+                            s.last_status() ? short_status(*s.last_status()) : "-", reason});
         }
         first = false;
     }
-    if (json) out += slots.empty() ? "]\n" : "\n]\n";
-    return out;
+    if (json) return out + (slots.empty() ? "]\n" : "\n]\n");
+    return table(rows);
 }
 
 }  // namespace sv

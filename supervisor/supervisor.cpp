@@ -178,6 +178,7 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
                                  format_duration(service.spec().stop.timeout));
                 break;
             case Action::arm_timer:
+                slot.timer_delay = action.delay;
                 uv_timer_start(slot.timer, [](uv_timer_t* t) {
                     auto* s = static_cast<Slot*>(t->data);
                     s->owner->apply(*s, s->service.timer_fired(Clock::now()));
@@ -296,6 +297,15 @@ void Supervisor::on_service_ended(Slot& slot, const Outcome& outcome) {
             spdlog::info("{}: {}; not restarting (restart policy)", name, service.reason());
             break;
         case State::failed:
+            if (name == "main" && !options_.command.empty()) {
+                // Single-command mode is as quiet as tini: the command's end is its own business,
+                // but one that nobody asked for is worth a line (the exit status, or the signal).
+                int status = outcome.wait_status;
+                bool asked = WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == passed_to_main_);
+                if (asked) spdlog::info("main: {}", service.reason());
+                else spdlog::warn("main: {}; exit status {}", service.reason(), exit_code_of(status));
+                break;
+            }
             spdlog::error("{}: {}; not restarting", name, service.reason());
             break;
         default:
@@ -316,7 +326,7 @@ void Supervisor::on_signal(int sig, pid_t sender) {
     if (single_command) {
         // tini-compatible: every signal goes to the command, and its end ends the container.
         Slot& main = *services_.at("main");
-        if (main.service.has_process()) ::kill(-main.pgid, sig);
+        if (main.service.has_process()) ::kill(-main.pgid, sig), passed_to_main_ = sig;
         if (!shutdown_signal && sig != SIGHUP) forward(sig);
         return;  // the directory reloads through `supervisor reload` in this mode
     }

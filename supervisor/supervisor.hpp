@@ -119,7 +119,7 @@ class Supervisor {
     void check_waiters();
     void arm_waiter_timer();
     std::string start_refusal(const Slot& slot, Request::Verb verb, const std::vector<std::string>& starting) const;
-    std::optional<std::pair<bool, std::string>> outcome_for(Request::Verb verb, const Slot& slot, pid_t before) const;
+    std::optional<std::pair<bool, std::string>> outcome_for(Waiter& waiter, const Slot& slot, pid_t before) const;
 
     uv_loop_t* loop_;
     Options options_;
@@ -146,6 +146,7 @@ class Supervisor {
     std::string outer_notify_;  // PID 1's own NOTIFY_SOCKET (Podman --sdnotify=container, a systemd unit)
     bool outer_ready_ = false;  // READY=1 sent to it
     std::optional<unsigned long> oom_kills_;  // the memory cgroup's OOM kill count when last read
+    int passed_to_main_ = 0;  // single-command mode: the last signal PID 1 passed on to the command
 };
 
 }  // namespace sv

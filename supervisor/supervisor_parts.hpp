@@ -16,6 +16,8 @@ struct Supervisor::Slot {
     Supervisor* owner;
     Service service;
     uv_timer_t* timer = nullptr;  // the one timer the state machine arms (backoff, stop timeout)
+    Duration timer_delay{};       // what it was armed for (the backoff status says what the log said)
+    TimePoint added = Clock::now();  // "since" of a service that never changed state (never started)
     pid_t pgid = 0;               // the process group of the current or last run (kept after it ends)
     uv_poll_t* exec_poll = nullptr;
     int exec_fd = -1;             // the exec-status pipe of the current run, until exec is confirmed
@@ -71,6 +73,8 @@ struct Supervisor::Waiter {
     bool json = false;   // status --wait-ready --json
     Duration timeout{};  // as the client asked, for the answer at the deadline
     TimePoint deadline{};
+    Duration settle = kDefaultSettle;  // start, restart: how long a service without a readiness check must stay up
+    TimePoint wake = TimePoint::max();  // the next end of a settle time to look again at
 };
 
 }  // namespace sv

@@ -7,6 +7,7 @@
 #   start_pid1 [ARGS...]      run the supervisor as PID 1 of a new PID namespace; wait for its socket
 #   ctl ARGS...               the client, on $SOCK
 #   run_ctl ARGS...           the client; sets $OUT (stdout and stderr) and $RC
+#   timed_ctl ARGS...         run_ctl, and sets $TOOK (seconds it took, with a fraction)
 #   in_ns CMD...              run CMD in PID 1's namespaces (its /proc, its pids)
 #   alive PID / gone PID      a pid of the namespace exists and is no zombie / does not exist
 #   pid_of NAME, state_of NAME, names      from `status`
@@ -78,6 +79,11 @@ start_pid1() {
 
 ctl() { "$BIN" "$@" --socket "$SOCK"; }
 run_ctl() { OUT=$("$BIN" "$@" --socket "$SOCK" 2>&1); RC=$?; }
+timed_ctl() {
+    local t0=$EPOCHREALTIME
+    run_ctl "$@"
+    TOOK=$(awk "BEGIN { print $EPOCHREALTIME - $t0 }")
+}
 
 in_ns() { nsenter -t "$SPID" -p -m -- "$@"; }
 alive() { [ -n "$1" ] && [ "$1" != - ] && in_ns grep -q '^State:.[^Z]' "/proc/$1/status" 2>/dev/null; }

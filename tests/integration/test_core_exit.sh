@@ -82,7 +82,7 @@ check "-- CMD: SIGUSR1 to PID 1 reaches the command" wait_until 5 test -s "$T/ma
 kill -TERM "$SPID"
 check "-- CMD: SIGTERM reaches it; it exits 42, so does PID 1" eval 'wait_exit 5 && [ "$EXIT" = 42 ]'
 service side "command = [\"sh\", \"-c\", \"echo up > $T/side.up; exec sleep 1000\"]"
-unshare --pid --fork --mount-proc --kill-child "$BIN" --config-dir "$CONF" --socket "$SOCK" -- \
+unshare --pid --fork --mount-proc --kill-child "$BIN" --config-dir "$CONF" --socket "$SOCK" --log-level info -- \
     sh -c "while [ ! -s $T/side.up ]; do sleep 0.05; done; exit 9" >>"$LOG" 2>&1
 check "-- CMD beside the directory's services: they run, and PID 1 exits with CMD's status" test $? = 9
 check "the services were stopped when CMD ended" log_has "side: stopped"

@@ -99,7 +99,7 @@ after = ["s"]'
 service s 'command = ["sleep", "1"]
 after = ["q"]'
 OUT=$("$BIN" check --config-dir "$CONF" 2>&1); RC=$?
-check "check: an unknown service in after (exit 78)" eval '[ "$RC" = 78 ] && out_has "p.toml: \`after\`: unknown service \"nope\""'
+check "check: an unknown service in after (exit 78)" eval '[ "$RC" = 78 ] && out_has "p.toml:2:10: \`after\`: unknown service \"nope\""'
 check "check: the whole cycle is named" out_has "dependency cycle: q -> r -> s -> q"
 rm -f "$CONF"/*.toml
 service o 'type = "oneshot"
