@@ -178,6 +178,7 @@ void Supervisor::run_check(Slot& slot) {
     Slot* s = &slot;
     slot.probe = run_probe(loop_, probe, timeout, runner, [this, s, readiness](bool ok, const std::string& message) {
         s->probe.reset();
+        bool news = s->check_message != message;
         s->check_message = message;
         Service& svc = s->service;
         const ServiceSpec& sp = svc.spec();
@@ -185,6 +186,9 @@ void Supervisor::run_check(Slot& slot) {
         if (readiness) {
             if (ok) return on_ready(*s);
             spdlog::debug("{}: not ready yet: {}", sp.name, message);
+            // Kept with the service's lines each time it says something new (`logs` tells why).
+            if (news && !spdlog::should_log(spdlog::level::debug))
+                logs_.note(sp.name, spdlog::level::debug, sp.name + ": not ready: " + message, std::chrono::system_clock::now());
             return schedule_check(*s, sp.ready.interval);
         }
         s->health_checked = true;
