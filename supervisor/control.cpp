@@ -28,6 +28,8 @@ constexpr uint64_t kRequestTimeoutMs = 10'000;
 constexpr int kAnswerGraceMs = 1000;
 // At the end of a streamed answer, how long a client that does not read may keep its connection.
 constexpr uint64_t kStreamEndGraceMs = 1000;
+// The socket buffer of a streamed answer (the kernel doubles it for its bookkeeping).
+constexpr int kStreamSocketBuffer = 1 << 20;
 
 std::vector<std::string> split_words(std::string_view line) {
     std::vector<std::string> words;
@@ -103,6 +105,12 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
         if (!streaming_) {
             streaming_ = true;
             uv_timer_stop(&timer_);
+            // The kernel's default (about 200 KiB) is less than the loop writes in one turn while
+            // a service floods: a reader that keeps up would lose lines for want of room there.
+            uv_os_fd_t fd;
+            int size = kStreamSocketBuffer;
+            if (uv_fileno(handle(), &fd) == 0 && ::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
+                ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
             data.insert(0, "OK\n");
         }
         if (!data.empty()) write(std::move(data));

@@ -82,6 +82,12 @@ bool has_room(const std::string& pending, const LogHub::Reader& reader, size_t m
     return pending.size() + reader.backlog() + more <= LogHub::kFollowerQueue;
 }
 
+// A follower that lost lines gets more once it has taken half of its queue: losses come in a
+// few large gaps, each told once, rather than a line here and there.
+bool recovered(const std::string& pending, const LogHub::Reader& reader) {
+    return has_room(pending, reader, LogHub::kFollowerQueue / 2);
+}
+
 // The lines a follower lost, told to it once it has room again.
 void tell_drops(std::string& pending, unsigned long& dropped) {
     pending += "... " + std::to_string(dropped) + " line" + (dropped == 1 ? "" : "s") + " dropped (this reader was too slow)\n";
@@ -95,7 +101,7 @@ void LogHub::publish(const std::string& service, const LogRecord& record) {
         if (!wanted(f->names, service)) continue;
         // The line's worst case: its text, escaped for JSON, and the name and marks.
         size_t worst = record.text.size() * (f->json ? 6 : 1) + service.size() + 256;
-        if (!has_room(f->pending, *f->reader, worst + (f->dropped ? 80 : 0))) {
+        if (f->dropped ? !recovered(f->pending, *f->reader) : !has_room(f->pending, *f->reader, worst)) {
             ++f->dropped;
             continue;
         }
@@ -108,7 +114,7 @@ void LogHub::flush_followers() {
     bool untold = false;
     std::erase_if(followers_, [&](const std::unique_ptr<Follower>& f) {
         if (f->reader->gone()) return true;
-        if (f->dropped && has_room(f->pending, *f->reader, 80)) tell_drops(f->pending, f->dropped);
+        if (f->dropped && recovered(f->pending, *f->reader)) tell_drops(f->pending, f->dropped);
         if (!f->pending.empty()) {
             f->reader->write(std::move(f->pending));
             f->pending.clear();
