@@ -32,7 +32,7 @@ wait_for() {  # SECONDS CMD...: poll CMD until it succeeds
 
 # ---- RSS with 100 full buffers ----
 cat >"$W/fill.sh" <<'EOS'
-head -c 100000 /dev/zero | tr '\0' x | fold -w 99
+head -c 100000 /dev/zero | tr '\0' x | fold -w 99; echo
 echo full
 exec sleep 100000
 EOS
@@ -47,8 +47,8 @@ rss_with() {  # BUFFER: prints "RSS_KiB KEPT_BYTES"
     wait_for 60 all_full || { echo "the services did not all write their lines" >&2; exit 1; }
     local pid kept rss
     pid=$(pgrep -P "$UPID")
+    rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")  # before `logs` builds its answer
     kept=$("$BIN" logs -n all --socket "$W/sock" | wc -c)
-    rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
     "$BIN" shutdown --socket "$W/sock" >/dev/null
     wait "$UPID" || true
     UPID=""

@@ -143,13 +143,8 @@ void LogHub::note(const std::string& service, int level, std::string_view text, 
                   bool continued) {
     auto found = rings_.find(service);
     if (found == rings_.end()) return;
-    LogRecord record;
-    record.seq = ++seq_;
-    record.time = now;
-    record.stream = Stream::supervisor;
-    record.level = level;
-    record.continued = continued;
-    record.text = text;
+    keep_batch();  // (a message written while a read is split) after the lines before it
+    LogRecord record{.seq = ++seq_, .time = now, .stream = Stream::supervisor, .continued = continued, .level = level, .text = text};
     found->second->append(record);
     if (followers_.empty()) return;
     publish(service, record);

@@ -25,10 +25,18 @@ struct LogRecord {
     std::string_view text;   // in the ring: valid until the next append
 };
 
+// A line of a batch (LogRing::append_lines).
+struct LogLine {
+    std::string_view text;
+    bool continued = false;
+};
+
 class LogRing {
    public:
     // Bytes of bookkeeping kept per line besides its text.
     static constexpr size_t kOverhead = 32;
+    // The bytes a line of `text` bytes takes in the ring.
+    static size_t footprint(size_t text) { return (kOverhead + text + 7) & ~size_t{7}; }
 
     explicit LogRing(size_t capacity = 0) : capacity_(capacity) {}
     size_t capacity() const { return capacity_; }
@@ -38,6 +46,10 @@ class LogRing {
     // fit even alone is cut to fit, and `cut` says how much was lost. Nothing when capacity is
     // too small to hold a line at all (0: the buffer is off).
     void append(const LogRecord& record);
+    // Appends `n` lines of one read (one time and stream, sequence numbers from `first_seq`) as
+    // append() each would, in one pass: the lines the later ones would push out are skipped,
+    // and the others are written side by side (a read may hold thousands).
+    void append_lines(const LogLine* lines, size_t n, uint64_t first_seq, std::chrono::system_clock::time_point time, Stream stream);
     size_t lines() const { return count_; }
     size_t bytes() const { return capacity_ == 0 ? 0 : used_; }  // stored, with bookkeeping
     // Calls f(const LogRecord&) for every line, oldest first.
@@ -56,9 +68,12 @@ class LogRing {
         uint8_t pad[5];
     };
     static_assert(sizeof(Header) == kOverhead);
-    static size_t footprint(size_t text) { return (sizeof(Header) + text + 7) & ~size_t{7}; }
     LogRecord read(size_t at, size_t* next) const;
     void drop_oldest();
+    // Pushes out the oldest lines until `need` bytes side by side are free; returns where.
+    char* make_room(size_t need);
+    // Writes one line at `at`, which has room for it (its footprint).
+    static void write(char* at, const LogRecord& record, std::string_view text, uint32_t cut);
 
     size_t capacity_;
     std::vector<char> block_;

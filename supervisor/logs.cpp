@@ -345,14 +345,27 @@ void ServiceLog::line(Stream stream, std::string_view text, bool continued, std:
     if (syslog_) syslog_->send(spec_.facility, stream == Stream::err ? 3 : 6, name_, text, now);
     bool following = !hub_.followers_.empty();
     if (ring_->capacity() == 0 && !following) return;
-    LogRecord record;
-    record.seq = ++hub_.seq_;
-    record.time = now;
-    record.stream = stream;
-    record.continued = continued;
-    record.text = text;
-    ring_->append(record);
+    uint64_t seq = ++hub_.seq_;
+    LogRecord record{.seq = seq, .time = now, .stream = stream, .continued = continued, .text = text};
     if (following) hub_.publish(name_, record);
+    if (ring_->capacity() == 0) return;
+    // A line still in the read buffer waits for the end of the read (LogHub::keep_batch): of a
+    // big read, only the lines that fit in the ring are copied into it. The lines of a batch
+    // are of one read: one ring, stream and time, and consecutive sequence numbers.
+    auto at = reinterpret_cast<uintptr_t>(text.data()), buffer = reinterpret_cast<uintptr_t>(read_buffer);
+    bool in_read = at >= buffer && at + text.size() <= buffer + sizeof read_buffer;
+    LogHub::Batch& batch = hub_.batch_;
+    if (in_read && batch.ring == ring_.get() && batch.lines.size() < LogHub::kMaxBatch) return batch.lines.push_back({text, continued});
+    hub_.keep_batch();
+    if (in_read) {
+        batch.ring = ring_.get();
+        batch.first_seq = seq;
+        batch.time = now;
+        batch.stream = stream;
+        batch.lines.push_back({text, continued});
+        return;
+    }
+    ring_->append(record);
 }
 
 void ServiceLog::flush() {
@@ -435,6 +448,7 @@ class LogHub::Pipe {
     void take(const char* data, size_t size) {
         auto now = std::chrono::system_clock::now();
         splitter_.feed(data, size, [&](std::string_view line, bool continued) { log_->line(stream_, line, continued, now); });
+        hub_.keep_batch();  // before the read buffer is used again
     }
 
     LogHub& hub_;
@@ -510,6 +524,13 @@ void LogHub::open(uv_loop_t* loop, LogFormat own_format, Resolver resolver) {
     logger->set_level(spdlog::default_logger()->level());
     before_ = spdlog::default_logger();
     spdlog::set_default_logger(logger);
+}
+
+void LogHub::keep_batch() {
+    if (batch_.lines.empty()) return;
+    batch_.ring->append_lines(batch_.lines.data(), batch_.lines.size(), batch_.first_seq, batch_.time, batch_.stream);
+    batch_.lines.clear();
+    batch_.ring = nullptr;
 }
 
 void LogHub::drain() {

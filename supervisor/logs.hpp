@@ -274,6 +274,17 @@ class LogHub {
     std::vector<std::unique_ptr<Follower>> followers_;
     uint64_t seq_ = 0;  // orders the lines of every service
     std::string noted_name_;  // the service the supervisor's message being written is about
+    // The lines of the read being split, for the ring of `batch_.ring`: appended at the end of
+    // the read (keep_batch), each still pointing into the read buffer.
+    static constexpr size_t kMaxBatch = 4096;
+    struct Batch {
+        std::vector<LogLine> lines;
+        LogRing* ring = nullptr;
+        uint64_t first_seq = 0;
+        std::chrono::system_clock::time_point time{};
+        Stream stream = Stream::out;
+    } batch_;
+    void keep_batch();
     uv_timer_t* drops_timer_ = nullptr;  // tells followers their dropped lines once they have room
     uv_loop_t* loop_ = nullptr;
     std::unique_ptr<OutputQueue> stdout_;

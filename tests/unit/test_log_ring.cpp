@@ -128,3 +128,39 @@ TEST_CASE("log ring: off (0) keeps nothing and takes no memory; resizing keeps t
     ring.append(record(51, "again"));
     CHECK(contents(ring).size() == 1);
 }
+
+TEST_CASE("log ring: a read's lines at once keep what appending each keeps: the newest that fit, in order") {
+    std::mt19937 random(7);
+    for (size_t capacity : {64, 1000, 4096, 65536}) {
+        LogRing ring(capacity);
+        uint64_t seq = 1;
+        std::vector<std::string> all;  // every line so far, by seq - 1
+        for (int read = 0; read < 400; ++read) {
+            size_t n = random() % 3 == 0 ? random() % 3000 : random() % 20;
+            std::vector<std::string> texts;
+            for (size_t i = 0; i < n; ++i) texts.push_back(std::string(random() % 3 == 0 ? random() % 300 : random() % 60, 'a' + static_cast<char>(i % 26)));
+            std::vector<LogLine> lines;
+            for (auto& t : texts) lines.push_back({t, false});
+            ring.append_lines(lines.data(), lines.size(), seq, std::chrono::system_clock::time_point(std::chrono::seconds(read)), Stream::err);
+            for (auto& t : texts) all.push_back(t);
+            seq += n;
+            auto kept = contents(ring);
+            REQUIRE(ring.bytes() <= capacity);
+            REQUIRE(ring.lines() == kept.size());
+            if (all.empty()) continue;
+            REQUIRE(!kept.empty());
+            CHECK(kept.back().seq == seq - 1);  // the newest line is always there
+            for (size_t k = 0; k < kept.size(); ++k) {
+                if (k > 0) REQUIRE(kept[k].seq == kept[k - 1].seq + 1);  // no gap: a suffix of all lines
+                const std::string& text = all[kept[k].seq - 1];
+                REQUIRE(kept[k].text == text.substr(0, kept[k].text.size()));
+                REQUIRE(kept[k].text.size() + kept[k].cut == text.size());
+                REQUIRE(kept[k].stream == Stream::err);
+            }
+            // Of this read, every line that fits with the newer ones of it is there.
+            size_t room = capacity, fit = 0;
+            for (size_t i = n; i > 0 && footprint(texts[i - 1].size()) <= room; --i) room -= footprint(texts[i - 1].size()), ++fit;
+            CHECK(kept.size() >= std::min(fit, n));
+        }
+    }
+}
