@@ -1,7 +1,8 @@
-// The readers of the services' recent lines: `supervisor logs` (a query over the rings),
-// `logs -f` (followers, each with a bounded queue: a reader that does not keep up loses lines,
-// counted and told to it, and never holds up the loop or another reader), and the supervisor's
-// own messages about a service, kept with its lines.
+// The services' recent lines: the lines of a read into the rings, and their readers:
+// `supervisor logs` (a query over the rings), `logs -f` (followers, each with a bounded queue:
+// a reader that does not keep up loses lines, counted and told to it, and never holds up the
+// loop or another reader), and the supervisor's own messages about a service, kept with its
+// lines.
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
@@ -137,6 +138,13 @@ void LogHub::end_followers() {
     for (auto& f : followers_) f->reader->end();
     followers_.clear();
     close_handle(drops_timer_);
+}
+
+void LogHub::keep_batch() {
+    if (batch_.lines.empty()) return;
+    batch_.ring->append_lines(batch_.lines.data(), batch_.lines.size(), batch_.first_seq, batch_.time, batch_.stream);
+    batch_.lines.clear();
+    batch_.ring = nullptr;
 }
 
 void LogHub::note(const std::string& service, int level, std::string_view text, std::chrono::system_clock::time_point now,

@@ -526,13 +526,6 @@ void LogHub::open(uv_loop_t* loop, LogFormat own_format, Resolver resolver) {
     spdlog::set_default_logger(logger);
 }
 
-void LogHub::keep_batch() {
-    if (batch_.lines.empty()) return;
-    batch_.ring->append_lines(batch_.lines.data(), batch_.lines.size(), batch_.first_seq, batch_.time, batch_.stream);
-    batch_.lines.clear();
-    batch_.ring = nullptr;
-}
-
 void LogHub::drain() {
     for (Pipe* pipe : std::set<Pipe*>(pipes_)) {
         pipe->finish(true);
