@@ -32,6 +32,10 @@ service quiet 'command = "exec sleep 100000"
 log.buffer = "0"'
 service flood 'command = "echo ready; while [ ! -e '"$T/go"' ]; do sleep 0.01; done; awk \"BEGIN { for (i = 1; i <= 1000000; i++) printf \\\"flood %07d\\\\n\\\", i; print \\\"flood over\\\" }\"; exec sleep 100000"
 enabled = false'
+service notready 'command = "exec sleep 100000"
+enabled = false
+ready.tcp = "127.0.0.1:1"
+ready.interval = "200ms"'
 start_pid1
 ctl status --wait-ready 10s >/dev/null
 touch "$T/big.go"
@@ -59,7 +63,7 @@ check "--since: a duration back, and a time" eval '
     [ "$(ctl logs -n all --since 1h counter | wc -l)" = "$(ctl logs -n all counter | wc -l)" ] &&
     [ -z "$(ctl logs -n all --since "$(date -u -d "+1 min" +%Y-%m-%dT%H:%M:%SZ)" counter)" ]'
 run_ctl logs counter nosuch
-check "an unknown service: exit 1, the valid names listed" eval '[ "$RC" = 1 ] && out_has "unknown service: nosuch" && out_has "services: big, both, counter, flap, flood, quiet"'
+check "an unknown service: exit 1, the valid names listed" eval '[ "$RC" = 1 ] && out_has "unknown service: nosuch" && out_has "services: big, both, counter, flap, flood, notready, quiet"'
 run_ctl logs -n many
 check "a usage error: exit 2" eval '[ "$RC" = 2 ] && out_has "is not a number of lines"'
 check "buffer \"0\": nothing kept" eval '[ -z "$(ctl logs -n all quiet)" ]'
@@ -73,6 +77,11 @@ check "a line longer than the buffer: cut to fit, with how much was lost" wait_u
     line=$(ctl logs -n all big | grep "^big | x"); [ "$(grep -o x <<<"$line" | wc -l)" = 992 ] &&
     grep -q "\[... 4008 more bytes not kept: the line is longer than \[log\] buffer\]$" <<<"$line"'
 check "the console has the whole line" eval '[ "$(grep "^big | x" "$LOG" | tr -cd x | wc -c)" = 5000 ]'
+
+# The supervisor's own messages: why a service is not ready, once per new reason
+ctl start notready --timeout 300ms >/dev/null 2>&1
+check "not ready: the probe's answer is kept with the service's lines, once" wait_until 10 eval '
+    [ "$(ctl logs -n all notready | grep -c "^supervisor | notready: not ready: cannot connect to 127.0.0.1:1")" = 1 ]'
 
 # status NAME: the table, then the last lines
 check "status NAME ends with its last 10 lines" eval '[ "$(ctl status counter | tail -10)" = "$(ctl logs -n 10 counter)" ] && [ "$(ctl status counter | wc -l)" = 13 ]'
