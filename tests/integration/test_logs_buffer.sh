@@ -3,7 +3,7 @@
 # supervisor said about it; -n counts, both streams in order, a line longer than the buffer,
 # followers across a crash-restart and a reload, ten followers on 1,000,000 lines (a stopped one
 # loses lines, counted; the others and the console lose none), the end of -f at shutdown, a
-# follower that leaves, at most 16 followers, and other uids refused.
+# follower killed while its lines flow, at most 16 followers, and other uids refused.
 source "$(dirname "$0")/lib.sh"
 # The fast followers write to tmpfs: on a disk, writeback throttling makes them slow readers.
 SHM=$(mktemp -d /dev/shm/sv-logs.XXXXXX)
@@ -31,6 +31,8 @@ restart.delay = "100ms"'
 service quiet 'command = "exec sleep 100000"
 log.buffer = "0"'
 service flood 'command = "echo ready; while [ ! -e '"$T/go"' ]; do sleep 0.01; done; awk \"BEGIN { for (i = 1; i <= 1000000; i++) printf \\\"flood %07d\\\\n\\\", i; print \\\"flood over\\\" }\"; exec sleep 100000"
+enabled = false'
+service chatty 'command = "i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.005; done"
 enabled = false'
 service notready 'command = "exec sleep 100000"
 enabled = false
@@ -63,7 +65,7 @@ check "--since: a duration back, and a time" eval '
     [ "$(ctl logs -n all --since 1h counter | wc -l)" = "$(ctl logs -n all counter | wc -l)" ] &&
     [ -z "$(ctl logs -n all --since "$(date -u -d "+1 min" +%Y-%m-%dT%H:%M:%SZ)" counter)" ]'
 run_ctl logs counter nosuch
-check "an unknown service: exit 1, the valid names listed" eval '[ "$RC" = 1 ] && out_has "unknown service: nosuch" && out_has "services: big, both, counter, flap, flood, notready, quiet"'
+check "an unknown service: exit 1, the valid names listed" eval '[ "$RC" = 1 ] && out_has "unknown service: nosuch" && out_has "services: big, both, chatty, counter, flap, flood, notready, quiet"'
 run_ctl logs -n many
 check "a usage error: exit 2" eval '[ "$RC" = 2 ] && out_has "is not a number of lines"'
 check "buffer \"0\": nothing kept" eval '[ -z "$(ctl logs -n all quiet)" ]'
@@ -156,11 +158,28 @@ run_ctl logs -f counter
 check "the 17th follower is refused, exit 1, with why" eval '[ "$RC" = 1 ] && out_has "too many followers: 16"'
 check "logs without -f still answers" eval 'ctl logs -n 1 counter | grep -q counter'
 kill -9 "${MORE[4]}"
-check "a follower that left (killed mid-stream) frees its place" wait_until 10 eval '
+check "a follower that left (killed) frees its place" wait_until 10 eval '
     timeout 1 "$BIN" logs -f -n 0 counter --socket "$SOCK" >/dev/null 2>&1; [ $? = 124 ]'
 for p in $(jobs -p); do [ "$p" = "$UPID" ] || [ "$p" = "$FLAP_F" ] || kill -9 "$p" 2>/dev/null; done
 check "every follower that left has its descriptor closed" wait_until 10 eval '[ "$(fd_count)" -le $((FDS - 10)) ]'
 check "PID 1 still answers, flap still running" eval '[ "$(state_of flap)" = running ]'
+
+# A follower killed while lines are flowing to it
+ctl start chatty >/dev/null
+FDS=$(fd_count)
+follow "$T/chatty" -n 0 chatty
+CHATTY_F=$!
+check "a follower of a busy service gets its lines" wait_until 10 eval '[ "$(grep -c "^chatty | tick" "$T/chatty")" -ge 50 ]'
+kill -9 $CHATTY_F
+check "...killed mid-stream: its descriptor is closed" wait_until 10 eval '[ "$(fd_count)" -le "$FDS" ]'
+SEEN=$(grep -c "^chatty | tick" "$LOG")
+check "...and the service's lines go on to the console, PID 1 answers" wait_until 10 eval '
+    [ "$(grep -c "^chatty | tick" "$LOG")" -gt $((SEEN + 20)) ] && [ "$(state_of chatty)" = running ]'
+follow "$T/chatty2" -n 0 chatty
+CHATTY_F=$!
+check "...a new follower gets lines again" wait_until 10 eval '[ "$(grep -c "^chatty | tick" "$T/chatty2")" -ge 20 ]'
+kill -9 $CHATTY_F
+ctl stop chatty >/dev/null
 
 # Other uids: refused like every control request
 chmod 0755 "$T"
