@@ -21,7 +21,8 @@ const char* usage_text() {
       --syntax-only: the files alone. --root DIR: check the image unpacked at DIR.
   supervisor status [--json] [--wait-ready [TIMEOUT]] [NAME...]
       A table of the services: state, readiness, health, pid, since, restarts, last exit,
-      and why anything is not running. --json: the same as a JSON array. --wait-ready:
+      and why anything is not running; for one NAME, then its last lines. --json: the same
+      as a JSON array. --wait-ready:
       first wait (up to TIMEOUT, default 60s) until every service wanted up (enabled, not
       stopped on request) is ready; exit 1 if one failed, a critical one was stopped, or
       the time ran out (for a Docker HEALTHCHECK).
@@ -36,6 +37,13 @@ const char* usage_text() {
   supervisor reload [NAME]
       Without NAME: re-read the config directory (as SIGHUP does) and apply the difference.
       With NAME: run the service's [reload] check, then send its [reload] signal (or restart it).
+  supervisor logs [-n N] [-f] [--since DURATION|TIME] [--json] [NAME...]
+      The recent lines of the services (all, or those named), in the order they came:
+      "NAME | line", "NAME:err | line", and "supervisor | NAME: ..." for what the supervisor
+      said about them. -n: the last N lines per service (default 30; "all"). -f: then follow
+      new lines (across restarts and reloads) until Ctrl-C or the supervisor exits. --since:
+      only lines from that long ago (10m) or that time (2026-12-02T14:05:00Z, UTC) on.
+      --json: one JSON object per line, as [log] format = "json".
   supervisor shutdown
       Stop every service and exit 0.
   supervisor version | help
@@ -61,7 +69,7 @@ exit status: see the README ("Exit status").
 
 namespace {
 
-const char* const kClientVerbs[] = {"status", "start", "stop", "restart", "signal", "reload", "shutdown"};
+const char* const kClientVerbs[] = {"status", "start", "stop", "restart", "signal", "reload", "shutdown", "logs"};
 const char* const kSubcommands[] = {"run", "check", "status", "start", "stop", "restart", "signal", "reload", "shutdown", "help", "version"};
 
 bool is_subcommand(const std::string& word) {

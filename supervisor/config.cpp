@@ -400,6 +400,15 @@ void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::
              else log.max_size = *size;
          }},
         {"max_files", r.integer(log.max_files, 1, 1000)},
+        {"buffer", [&](const std::string& k, const toml::node& n) {
+             std::optional<unsigned long long> size;
+             if (n.is_integer() && n.as_integer()->get() >= 0) size = static_cast<unsigned long long>(n.as_integer()->get());
+             else if (n.is_string()) size = parse_size(text_of(n));
+             else return r.wrong_type(k, n, "a size such as \"64KiB\" (\"0\": no buffer)");
+             if (!size || (*size != 0 && *size < kMinLogBuffer) || *size > kMaxLogBuffer)
+                 r.error(n.source(), "`log.buffer` must be \"0\" (off) or a size from 1KiB to 64MiB, such as \"64KiB\"");
+             else log.buffer = *size;
+         }},
         {"syslog", [&](const std::string& k, const toml::node& n) {
              r.string(log.syslog, true)(k, n);
              const std::string& url = log.syslog;

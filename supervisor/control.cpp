@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -25,6 +26,10 @@ constexpr uint64_t kRequestTimeoutMs = 10'000;
 // The client waits this much longer than the deadline it sends, so that the supervisor's own
 // answer at the deadline ("not ready within ...") arrives before the client gives up.
 constexpr int kAnswerGraceMs = 1000;
+// At the end of a streamed answer, how long a client that does not read may keep its connection.
+constexpr uint64_t kStreamEndGraceMs = 1000;
+// The socket buffer of a streamed answer (the kernel doubles it for its bookkeeping).
+constexpr int kStreamSocketBuffer = 1 << 20;
 
 std::vector<std::string> split_words(std::string_view line) {
     std::vector<std::string> words;
@@ -85,23 +90,58 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
         answered_ = true;
         if (!dispatched_) uv_read_stop(stream());  // after a request: still reading, to notice the client leave
         uv_timer_stop(&timer_);
-        out_ = (ok ? "OK\n" : "ERR\n") + body;
-        if (!out_.empty() && out_.back() != '\n') out_ += '\n';
-        auto* req = new uv_write_t;
-        req->data = this;
-        uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
-        if (uv_write(req, stream(), &buf, 1, [](uv_write_t* r, int) {
-                static_cast<Connection*>(r->data)->close();
-                delete r;
-            }) != 0) {
-            delete req;
-            close();
+        std::string out = streaming_ ? body : (ok ? "OK\n" : "ERR\n") + body;
+        if (!out.empty() && out.back() != '\n') out += '\n';
+        if (streaming_) {
+            // The end of a stream: what is queued goes first, but a client that stopped reading
+            // does not keep the connection (or the supervisor's exit) waiting.
+            uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->close(); }, kStreamEndGraceMs, 0);
+            if (out.empty()) return uv_stream_get_write_queue_size(stream()) == 0 ? close() : void();
         }
+        write(std::move(out));
     }
+    void stream(std::string data) override {
+        if (answered_ || closing_) return;
+        if (!streaming_) {
+            streaming_ = true;
+            uv_timer_stop(&timer_);
+            // The kernel's default (about 200 KiB) is less than the loop writes in one turn while
+            // a service floods: a reader that keeps up would lose lines for want of room there.
+            uv_os_fd_t fd;
+            int size = kStreamSocketBuffer;
+            if (uv_fileno(handle(), &fd) == 0 && ::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
+                ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+            data.insert(0, "OK\n");
+        }
+        if (!data.empty()) write(std::move(data));
+    }
+    size_t backlog() const override { return uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&pipe_)); }
     bool done() const override { return answered_ || closing_; }
 
    private:
     uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&pipe_); }
+
+    // Once answered, the connection closes after its last write went out.
+    void write(std::string data) {
+        struct Write {
+            uv_write_t req;
+            std::string data;
+            Connection* connection;
+        };
+        auto* w = new Write{{}, std::move(data), this};
+        w->req.data = w;
+        uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+        if (uv_write(&w->req, stream(), &buf, 1, [](uv_write_t* r, int status) {
+                auto* w = static_cast<Write*>(r->data);
+                Connection* c = w->connection;
+                delete w;
+                if (status < 0 || (c->answered_ && uv_stream_get_write_queue_size(c->stream()) == 0)) c->close();
+            }) != 0) {
+            delete w;
+            close();
+        }
+    }
+
     uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&pipe_); }
 
     void on_read(ssize_t n, const uv_buf_t* buf) {
@@ -163,8 +203,8 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
     ControlServer::Handler* handler_;
     std::shared_ptr<Connection> self_;
     std::string line_;
-    std::string out_;
     bool answered_ = false;
+    bool streaming_ = false;
     bool closing_ = false;
     bool dispatched_ = false;
     bool counted_ = true;
@@ -209,6 +249,35 @@ bool parse_request(std::string_view line, Request& request, std::string& error) 
             if (a == "--json") request.json = true;
             else if (a == "--wait-ready") request.wait_ready = true;
             else rest.push_back(a);
+        }
+        args = rest;
+        return names_only(false);
+    }
+    if (verb == "logs") {
+        request.verb = Request::logs;
+        std::vector<std::string> rest;
+        for (size_t i = 0; i < args.size(); ++i) {
+            const std::string& a = args[i];
+            if (a == "-f" || a == "--follow") request.follow = true;
+            else if (a == "--json") request.json = true;
+            else if (a == "-n" || a == "--since") {
+                if (i + 1 >= args.size()) return error = "logs: " + a + " needs a value", false;
+                const std::string& value = args[++i];
+                if (a == "-n") {
+                    size_t n = 0;
+                    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+                    if (value == "all") request.lines.reset();
+                    else if (ec != std::errc() || end != value.data() + value.size())
+                        return error = "logs: -n: \"" + value + "\" is not a number of lines (or all)", false;
+                    else request.lines = n;
+                } else if (auto ago = parse_duration(value)) {
+                    request.since = std::chrono::system_clock::now() - *ago;
+                } else if (auto time = parse_time(value)) {
+                    request.since = *time;
+                } else {
+                    return error = "logs: --since: \"" + value + "\" is neither a duration (such as 10m) nor a time (such as 2026-12-02T14:05:00Z)", false;
+                }
+            } else rest.push_back(a);
         }
         args = rest;
         return names_only(false);
@@ -346,12 +415,19 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
         ::close(fd);
         return 3;
     }
-    std::string answer;
-    char buf[4096];
+    // The answer is written out as it comes (logs -f goes on until the supervisor ends it, with
+    // no deadline once it began); its first line says OK or ERR.
+    bool follow = !words.empty() && words[0] == "logs" &&
+                  (std::find(words.begin(), words.end(), "-f") != words.end() || std::find(words.begin(), words.end(), "--follow") != words.end());
+    std::string head;
+    FILE* out = nullptr;
+    bool ok = false;
+    static char buf[65536];
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        bool waiting = !(out && follow);
         pollfd p{fd, POLLIN, 0};
-        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) {
+        if (waiting && (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0)) {
             std::fprintf(stderr, "supervisor: no answer within %gs\n", timeout_seconds);
             ::close(fd);
             return 3;
@@ -359,16 +435,26 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
-        answer.append(buf, static_cast<size_t>(n));
+        std::string_view chunk(buf, static_cast<size_t>(n));
+        if (!out) {
+            head.append(chunk);
+            size_t newline = head.find('\n');
+            if (newline == std::string::npos) {
+                if (head.size() < 4) continue;
+                break;
+            }
+            ok = head.compare(0, newline, "OK") == 0;
+            if (!ok && head.compare(0, newline, "ERR") != 0) break;
+            out = ok ? stdout : stderr;
+            chunk = std::string_view(head).substr(newline + 1);
+        }
+        if (!chunk.empty() && (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size() || std::fflush(out) != 0)) break;
     }
     ::close(fd);
-    bool ok = answer.rfind("OK\n", 0) == 0;
-    if (!ok && answer.rfind("ERR\n", 0) != 0) {
+    if (!out) {
         std::fprintf(stderr, "supervisor: the connection closed without an answer\n");
         return 3;
     }
-    std::string body = answer.substr(ok ? 3 : 4);
-    std::fputs(body.c_str(), ok ? stdout : stderr);
     return ok ? 0 : 1;
 }
 

@@ -6,10 +6,12 @@
 // Wire format. Request: one line of space-separated words, at most kMaxRequest bytes:
 //   status [--json] [--wait-ready] [NAME...] | start NAME... | stop NAME... | restart NAME...
 //   signal NAME SIGNAL | reload [NAME] | shutdown
+//   logs [-n N|all] [-f] [--since DURATION|TIME] [--json] [NAME...]
 // each optionally with --timeout DURATION: the client's deadline, when a waiting request is
 // answered at the latest ("not ready within ...").
 // Response: a first line "OK" or "ERR", then text for a person (or JSON); then the server
-// closes the connection.
+// closes the connection. `logs -f` is answered "OK" and then its lines as they come, until the
+// supervisor ends it (at shutdown) or the client goes.
 #pragma once
 
 #include <uv.h>
@@ -26,10 +28,15 @@
 namespace sv {
 
 constexpr size_t kMaxRequest = 4096;
+constexpr size_t kDefaultLogLines = 30;  // `logs` without -n
 
 struct Request {
-    enum Verb { status, start, stop, restart, signal, reload, shutdown } verb = status;
+    enum Verb { status, start, stop, restart, signal, reload, shutdown, logs } verb = status;
     bool json = false;
+    // logs: -n (unset: all), -f, --since (a duration is counted back from when it was parsed)
+    std::optional<size_t> lines = kDefaultLogLines;
+    bool follow = false;
+    std::optional<std::chrono::system_clock::time_point> since;
     bool wait_ready = false;  // status --wait-ready: answer once every enabled service is ready
     std::vector<std::string> names;
     int signal_number = 0;  // for `signal`
@@ -56,6 +63,10 @@ class Reply {
     virtual ~Reply() = default;
     virtual void send(bool ok, const std::string& body) = 0;
     virtual bool done() const = 0;
+    // A streamed answer (logs -f): the first call sends "OK" and `data`, later ones more data;
+    // send() then ends it (its `ok` is not sent again), and the connection closes.
+    virtual void stream(std::string data) = 0;
+    virtual size_t backlog() const = 0;  // bytes written that the client has not read yet
 };
 
 // Thrown by ControlServer::open when another supervisor answers on the path.

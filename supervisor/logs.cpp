@@ -326,8 +326,9 @@ bool FileSink::write_all(std::string_view chunk, const std::string& source) {
 
 // ---- one service ------------------------------------------------------------------------
 
-ServiceLog::ServiceLog(const ServiceSpec& spec, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog)
-    : name_(spec.name), spec_(spec.log), console_(console), syslog_(std::move(syslog)) {
+ServiceLog::ServiceLog(const ServiceSpec& spec, LogHub& hub, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog,
+                       std::shared_ptr<LogRing> ring)
+    : name_(spec.name), spec_(spec.log), hub_(hub), console_(console), ring_(std::move(ring)), syslog_(std::move(syslog)) {
     if (spec_.stdout_mode == LogMode::file || spec_.stderr_mode == LogMode::file)
         file_ = std::make_unique<FileSink>(spec_.file, spec_.max_size, spec_.max_files);
 }
@@ -342,11 +343,35 @@ void ServiceLog::line(Stream stream, std::string_view text, bool continued, std:
         format_line(file_->buffer(), spec_.format, name_, stream, text, continued, now);
     }
     if (syslog_) syslog_->send(spec_.facility, stream == Stream::err ? 3 : 6, name_, text, now);
+    bool following = !hub_.followers_.empty();
+    if (ring_->capacity() == 0 && !following) return;
+    uint64_t seq = ++hub_.seq_;
+    LogRecord record{.seq = seq, .time = now, .stream = stream, .continued = continued, .text = text};
+    if (following) hub_.publish(name_, record);
+    if (ring_->capacity() == 0) return;
+    // A line still in the read buffer waits for the end of the read (LogHub::keep_batch): of a
+    // big read, only the lines that fit in the ring are copied into it. The lines of a batch
+    // are of one read: one ring, stream and time, and consecutive sequence numbers.
+    auto at = reinterpret_cast<uintptr_t>(text.data()), buffer = reinterpret_cast<uintptr_t>(read_buffer);
+    bool in_read = at >= buffer && at + text.size() <= buffer + sizeof read_buffer;
+    LogHub::Batch& batch = hub_.batch_;
+    if (in_read && batch.ring == ring_.get() && batch.lines.size() < LogHub::kMaxBatch) return batch.lines.push_back({text, continued});
+    hub_.keep_batch();
+    if (in_read) {
+        batch.ring = ring_.get();
+        batch.first_seq = seq;
+        batch.time = now;
+        batch.stream = stream;
+        batch.lines.push_back({text, continued});
+        return;
+    }
+    ring_->append(record);
 }
 
 void ServiceLog::flush() {
     console_.flush();
     if (file_) file_->flush(name_);
+    if (!hub_.followers_.empty()) hub_.flush_followers();
 }
 
 // ---- the pipes of running services -------------------------------------------------------
@@ -423,6 +448,7 @@ class LogHub::Pipe {
     void take(const char* data, size_t size) {
         auto now = std::chrono::system_clock::now();
         splitter_.feed(data, size, [&](std::string_view line, bool continued) { log_->line(stream_, line, continued, now); });
+        hub_.keep_batch();  // before the read buffer is used again
     }
 
     LogHub& hub_;
@@ -442,7 +468,7 @@ namespace {
 
 class QueueSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
    public:
-    QueueSink(OutputQueue& queue, LogFormat format) : queue_(queue), format_(format) {}
+    QueueSink(OutputQueue& queue, LogFormat format, LogHub& hub) : queue_(queue), format_(format), hub_(hub) {}
 
    protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
@@ -452,6 +478,7 @@ class QueueSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
         for (size_t start = 0; start <= text.size();) {
             size_t end = std::min(text.find('\n', start), text.size());
             std::string_view line = text.substr(start, end - start);
+            hub_.note_message(line, start == 0, msg.level, msg.time);
             if (queue_.reserve(line.size() * 6 + 256, "supervisor"))
                 format_line(queue_.buffer(), format_, "supervisor", Stream::supervisor, line, start > 0, msg.time,
                             std::string_view(level.data(), level.size()));
@@ -464,6 +491,7 @@ class QueueSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
    private:
     OutputQueue& queue_;
     LogFormat format_;
+    LogHub& hub_;
 };
 
 }  // namespace
@@ -492,7 +520,7 @@ void LogHub::open(uv_loop_t* loop, LogFormat own_format, Resolver resolver) {
     };
     stdout_->on_drops_reported = report;
     if (stderr_) stderr_->on_drops_reported = report;
-    auto logger = std::make_shared<spdlog::logger>("supervisor", std::make_shared<QueueSink>(*own, own_format));
+    auto logger = std::make_shared<spdlog::logger>("supervisor", std::make_shared<QueueSink>(*own, own_format, *this));
     logger->set_level(spdlog::default_logger()->level());
     before_ = spdlog::default_logger();
     spdlog::set_default_logger(logger);
@@ -508,6 +536,7 @@ void LogHub::drain() {
 
 void LogHub::close() {
     drain();
+    end_followers();
     if (!stdout_ || closed_) return;
     closed_ = true;
     // From here on the supervisor's last words (a failed start-up's "cannot start" too, the exit
@@ -534,7 +563,10 @@ std::shared_ptr<ServiceLog> LogHub::service_log(const ServiceSpec& spec) {
             slot = syslog;
         }
     }
-    return std::make_shared<ServiceLog>(spec, *stdout_, std::move(syslog));
+    auto& ring = rings_[spec.name];
+    if (!ring) ring = std::make_shared<LogRing>();
+    ring->set_capacity(static_cast<size_t>(spec.log.buffer));
+    return std::make_shared<ServiceLog>(spec, *this, *stdout_, std::move(syslog), ring);
 }
 
 bool LogHub::prepare(LaunchPlan& plan, const std::shared_ptr<ServiceLog>& log, std::string& error) {

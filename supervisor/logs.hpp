@@ -2,7 +2,9 @@
 //
 //   service stdout/stderr ──pipe──> LogPipe (LineSplitter) ──> ServiceLog ──┬─> console (OutputQueue, PID 1's stdout)
 //                                                                          ├─> FileSink (rotated by size)
-//                                                                          └─> SyslogDestination (syslog.hpp)
+//                                                                          ├─> SyslogDestination (syslog.hpp)
+//                                                                          └─> LogRing (log_ring.hpp) ──> followers
+//                                                                              (`supervisor logs`, log_readers.cpp)
 //
 // Nothing here ever blocks the loop: the console and syslog have bounded queues, and a line
 // that does not fit is dropped and counted; the count is logged once the destination drains.
@@ -14,11 +16,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "json.hpp"
+#include "log_ring.hpp"
 #include "model.hpp"
 #include "process.hpp"
 
@@ -29,11 +34,10 @@ class logger;
 namespace sv {
 
 class SyslogDestination;
+class LogHub;
 
 // Longer lines are cut into pieces of this size; every piece after the first is marked.
 constexpr size_t kMaxLine = 16384;
-
-enum class Stream { out, err, supervisor };
 
 // The supervisor's own messages before the loop runs and after it ended: straight to stderr.
 constexpr const char* kStderrPattern = "%Y-%m-%dT%H:%M:%S.%eZ supervisor %l: %v";
@@ -174,7 +178,8 @@ class FileSink {
 // run of the service until a reload replaces the spec.
 class ServiceLog {
    public:
-    ServiceLog(const ServiceSpec& spec, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog);
+    ServiceLog(const ServiceSpec& spec, LogHub& hub, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog,
+               std::shared_ptr<LogRing> ring);
     // One line; `now` is read once per batch by the caller (a clock read per line was a
     // quarter of the log path's time).
     void line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now);
@@ -185,7 +190,9 @@ class ServiceLog {
    private:
     std::string name_;
     LogSpec spec_;
+    LogHub& hub_;
     OutputQueue& console_;
+    std::shared_ptr<LogRing> ring_;  // the service's recent lines, kept across runs and reloads
     std::unique_ptr<FileSink> file_;
     std::shared_ptr<SyslogDestination> syslog_;
 };
@@ -213,8 +220,72 @@ class LogHub {
     // After fork: closes the parent's copies of the child's ends.
     void after_fork(LaunchPlan& plan);
 
+    // ---- recent lines and their readers (log_readers.cpp) ----
+
+    // Where a follower's bytes go: the control connection of a `supervisor logs -f`.
+    class Reader {
+       public:
+        virtual ~Reader() = default;
+        virtual void write(std::string data) = 0;
+        virtual size_t backlog() const = 0;  // bytes written that the reader has not taken yet
+        virtual bool gone() const = 0;
+        virtual void end() = 0;  // the last write: then the connection closes
+    };
+    struct Query {
+        std::vector<std::string> names;  // empty: every service
+        std::optional<size_t> lines;     // the last N per service; unset: all
+        std::optional<std::chrono::system_clock::time_point> since;
+        bool json = false;
+    };
+    // The recent lines of the services, oldest first, interleaved in the order they came:
+    // "web | line", "web:err | line", "supervisor | web: started (pid 7)", or JSON lines.
+    std::string recent(const Query& query) const;
+    // Sends `reader` every new line of the services of `query` (names and json) until the
+    // reader goes or end_followers(). False (and nothing kept) when kMaxFollowers follow already.
+    bool follow(const Query& query, std::unique_ptr<Reader> reader);
+    static constexpr size_t kMaxFollowers = 16;
+    // Bytes a follower may have waiting (here and in its socket) before its lines are dropped.
+    static constexpr size_t kFollowerQueue = 1 << 20;
+    // At shutdown: what is queued is sent, and every follower is told the end.
+    void end_followers();
+    // The supervisor's own message about `service`, kept with its lines (spdlog's level);
+    // `continued`: a further line of a message of several.
+    void note(const std::string& service, int level, std::string_view text, std::chrono::system_clock::time_point now,
+              bool continued = false);
+    // The supervisor's message (one line of it, as spdlog gives it) goes with the lines of the
+    // service it names ("web: started (pid 7)"); `first`: the line that names it.
+    void note_message(std::string_view line, bool first, int level, std::chrono::system_clock::time_point now);
+    // A removed service's lines are forgotten.
+    void forget(const std::string& service) { rings_.erase(service); }
+
    private:
+    friend class ServiceLog;
     class Pipe;
+    struct Follower {
+        std::unique_ptr<Reader> reader;
+        std::vector<std::string> names;  // empty: every service
+        bool json = false;
+        std::string pending;  // formatted, not yet handed to the reader (one write per batch)
+        unsigned long dropped = 0;  // lines not sent since the last report
+    };
+    void publish(const std::string& service, const LogRecord& record);
+    void flush_followers();
+    std::map<std::string, std::shared_ptr<LogRing>> rings_;
+    std::vector<std::unique_ptr<Follower>> followers_;
+    uint64_t seq_ = 0;  // orders the lines of every service
+    std::string noted_name_;  // the service the supervisor's message being written is about
+    // The lines of the read being split, for the ring of `batch_.ring`: appended at the end of
+    // the read (keep_batch), each still pointing into the read buffer.
+    static constexpr size_t kMaxBatch = 4096;
+    struct Batch {
+        std::vector<LogLine> lines;
+        LogRing* ring = nullptr;
+        uint64_t first_seq = 0;
+        std::chrono::system_clock::time_point time{};
+        Stream stream = Stream::out;
+    } batch_;
+    void keep_batch();
+    uv_timer_t* drops_timer_ = nullptr;  // tells followers their dropped lines once they have room
     uv_loop_t* loop_ = nullptr;
     std::unique_ptr<OutputQueue> stdout_;
     std::unique_ptr<OutputQueue> stderr_;  // null when stderr is the same file as stdout

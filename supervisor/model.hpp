@@ -82,6 +82,7 @@ struct LogSpec {
     int max_files = 5;                         // rotated files kept: file.1 ... file.N
     std::string syslog;                        // optional copy: unix:///dev/log, udp://h:p, tcp://h:p
     int facility = 16;                         // local0
+    unsigned long long buffer = 64 << 10;      // recent lines kept in PID 1 (`supervisor logs`); 0 = none
     bool operator==(const LogSpec&) const = default;
 };
 

@@ -179,6 +179,7 @@ void Supervisor::run_check(Slot& slot) {
     Slot* s = &slot;
     slot.probe = run_probe(loop_, probe, timeout, runner, [this, s, readiness](bool ok, const std::string& message) {
         s->probe.reset();
+        bool news = s->check_message != message;
         s->check_message = message;
         Service& svc = s->service;
         const ServiceSpec& sp = svc.spec();
@@ -186,9 +187,14 @@ void Supervisor::run_check(Slot& slot) {
         if (readiness) {
             if (ok) return on_ready(*s);
             // Said once per run at info (a check that cannot pass, such as a refused program,
-            // must not go unseen), then at debug: it repeats every interval.
+            // must not go unseen), then at debug: it repeats every interval. Kept with the
+            // service's lines each time it says something new (`logs` tells why), also when
+            // the log level hides it.
+            auto level = s->not_ready_told ? spdlog::level::debug : spdlog::level::info;
             if (!s->not_ready_told) spdlog::info("{}: not ready yet: {} (checking every {})", sp.name, message, format_duration(sp.ready.interval));
             else spdlog::debug("{}: not ready yet: {}", sp.name, message);
+            if (news && !spdlog::should_log(level))
+                logs_.note(sp.name, level, sp.name + ": not ready: " + message, std::chrono::system_clock::now());
             s->not_ready_told = true;
             return schedule_check(*s, sp.ready.interval);
         }

@@ -57,6 +57,21 @@ std::string json_or_null(const std::string& text) { return text.empty() ? "null"
 
 constexpr Duration kDefaultWait{60'000};  // a waiting request that named no deadline
 
+constexpr size_t kStatusLines = 10;  // `status NAME` ends with the service's last lines
+
+// A `logs -f` client as LogHub sees it.
+class ReplyReader : public LogHub::Reader {
+   public:
+    explicit ReplyReader(std::shared_ptr<Reply> reply) : reply_(std::move(reply)) {}
+    void write(std::string data) override { reply_->stream(std::move(data)); }
+    size_t backlog() const override { return reply_->backlog(); }
+    bool gone() const override { return reply_->done(); }
+    void end() override { reply_->send(true, ""); }
+
+   private:
+    std::shared_ptr<Reply> reply_;
+};
+
 const char* intent_word(Request::Verb verb) {
     switch (verb) {
         case Request::start: return "start";
@@ -152,12 +167,25 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
     auto now = Clock::now();
     switch (request.verb) {
         case Request::status:
+            if (!request.wait_ready && request.names.size() == 1 && !request.json) {
+                std::string last = logs_.recent({request.names, kStatusLines, {}, false});
+                return reply->send(true, status_text(slots, false) + (last.empty() ? "" : "\n" + last));
+            }
             if (!request.wait_ready) return reply->send(true, status_text(slots, request.json));
             {
                 Waiter waiter{Request::status, {}, reply, request.json};
                 for (Slot* slot : slots) waiter.targets.push_back({slot->service.spec().name, slot->service.pid(), {}, {}});
                 return wait_for(std::move(waiter), request.timeout);
             }
+        case Request::logs: {
+            LogHub::Query query{request.names, request.lines, request.since, request.json};
+            std::string lines = logs_.recent(query);
+            if (!request.follow) return reply->send(true, lines);
+            if (!logs_.follow(query, std::make_unique<ReplyReader>(reply)))
+                return reply->send(false, "too many followers: " + std::to_string(LogHub::kMaxFollowers) +
+                                              " `logs -f` are reading already; end one, or ask without -f");
+            return reply->stream(std::move(lines));
+        }
         case Request::shutdown:
             reply->send(true, "shutting down");
             return begin_shutdown(exit_status::ok, "requested through the control socket");

@@ -143,8 +143,9 @@ void Supervisor::remove(const std::string& name) {
     close_exec_pipe(slot);
     close_handle(slot.timer);
     close_handle(slot.check_timer);
-    services_.erase(found);
     spdlog::info("{}: removed", name);
+    services_.erase(found);
+    logs_.forget(name);
 }
 
 void Supervisor::settle() {
@@ -411,6 +412,7 @@ void Supervisor::schedule_finish() {
 void Supervisor::finish() {
     phase_ = Phase::done;
     logs_.drain();
+    logs_.end_followers();  // `logs -f` ends (exit 0) with the services' last lines
     if (orphans_reaped_) spdlog::info("reaped {} orphaned processes in all", orphans_reaped_);
     spdlog::info("shutdown complete; exit status {}", exit_code_);
     for (auto& waiter : waiters_) waiter.reply->send(false, "the supervisor shut down");

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <ctime>
 #include <algorithm>
 #include <utility>
 
@@ -286,6 +287,52 @@ std::optional<HttpUrl> parse_http_url(std::string_view text) {
     auto endpoint = parse_endpoint(with_port);
     if (!endpoint) return std::nullopt;
     return HttpUrl{*endpoint, std::string(authority), path};
+}
+
+}  // namespace sv
+
+namespace sv {
+
+std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text) {
+    // YYYY-MM-DDTHH:MM:SS, then optional .fraction, then optional Z.
+    if (text.size() < 19 || text.size() > 40 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
+        text[13] != ':' || text[16] != ':')
+        return std::nullopt;
+    auto number = [&](size_t at, size_t len) -> std::optional<int> {
+        int value = 0;
+        auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + len, value);
+        if (ec != std::errc() || end != text.data() + at + len) return std::nullopt;
+        return value;
+    };
+    auto year = number(0, 4), month = number(5, 2), day = number(8, 2), hour = number(11, 2), minute = number(14, 2), second = number(17, 2);
+    if (!year || !month || !day || !hour || !minute || !second || *month < 1 || *month > 12 || *day < 1 || *day > 31 ||
+        *hour > 23 || *minute > 59 || *second > 60)
+        return std::nullopt;
+    std::string_view rest = text.substr(19);
+    long long nanos = 0;
+    if (!rest.empty() && rest[0] == '.') {
+        size_t digits = 1;
+        long long scale = 100'000'000;
+        while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) {
+            nanos += (rest[digits] - '0') * scale;
+            scale /= 10;
+            ++digits;
+        }
+        if (digits == 1) return std::nullopt;
+        rest.remove_prefix(digits);
+    }
+    if (rest == "Z" || rest == "z") rest = {};
+    if (!rest.empty()) return std::nullopt;
+    struct tm tm {};
+    tm.tm_year = *year - 1900;
+    tm.tm_mon = *month - 1;
+    tm.tm_mday = *day;
+    tm.tm_hour = *hour;
+    tm.tm_min = *minute;
+    tm.tm_sec = *second;
+    time_t seconds = ::timegm(&tm);
+    return std::chrono::system_clock::time_point(std::chrono::seconds(seconds)) +
+           std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(nanos));
 }
 
 }  // namespace sv

@@ -18,11 +18,18 @@ namespace sv {
 constexpr Duration kMaxDuration{10'000LL * 3'600'000};
 // The largest size (`log.max_size`): 1TiB.
 constexpr unsigned long long kMaxSize = 1ull << 40;
+// `log.buffer`: 0 (off), or from 1KiB to 64MiB.
+constexpr unsigned long long kMinLogBuffer = 1 << 10;
+constexpr unsigned long long kMaxLogBuffer = 64ull << 20;
 
 // "250ms", "5s", "1m30s", "2h", "0". Returns nullopt on anything else (units are required
 // except for 0). Accepts the units ms, s, m, h; several parts add up. A well-formed duration
 // longer than kMaxDuration is nullopt too, with `*too_long` (if given) set to true.
 std::optional<Duration> parse_duration(std::string_view text, bool* too_long = nullptr);
+
+// A time as `--since` takes it: "2026-12-02T14:05:00Z", with optional fractions of a second
+// (".250"); without a zone, UTC as well. nullopt for anything else.
+std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text);
 
 // "1.5s", "400ms", "2m" — the shortest exact spelling, for messages.
 std::string format_duration(Duration d);

@@ -11,6 +11,7 @@
 #   in_ns CMD...              run CMD in PID 1's namespaces (its /proc, its pids)
 #   alive PID / gone PID      a pid of the namespace exists and is no zombie / does not exist
 #   pid_of NAME, state_of NAME, names      from `status`
+#   status_row NAME           the service's row of `status NAME` (its last lines follow the table)
 #   wait_until SECONDS CMD... poll CMD until it succeeds; 1 at the deadline
 #   wait_exit SECONDS         wait for PID 1 to exit; sets $EXIT (its exit status)
 #   check DESC CMD...         one assertion: runs CMD, counts and prints ok/FAIL
@@ -92,6 +93,7 @@ gone() { ! in_ns test -e "/proc/$1"; }
 # From the status table: NAME STATE READY HEALTH PID ...
 pid_of() { ctl status "$1" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
 state_of() { ctl status "$1" 2>/dev/null | awk 'NR == 2 { print $2 }'; }
+status_row() { ctl status "$1" 2>/dev/null | sed -n 2p; }
 names() { ctl status 2>/dev/null | awk 'NR > 1 { print $1 }' | sort | xargs; }
 
 wait_until() {

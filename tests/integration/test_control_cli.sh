@@ -35,7 +35,8 @@ assert s["slow"]["state"] == "stopped" and s["slow"]["pid"] is None and s["slow"
 assert s["slow"]["enabled"] is False and s["web"]["restarts"] == 0
 ' "$OUT" "$WEB"
 run_ctl status web
-check "status NAME: exit 0, only that service" eval '[ "$RC" = 0 ] && [ "$(wc -l <<<"$OUT")" = 2 ] && out_has "^web +running"'
+check "status NAME: exit 0, only that service (then a blank line and its last lines)" eval '
+    [ "$RC" = 0 ] && [ "$(sed "/^\$/q" <<<"$OUT" | grep -c .)" = 2 ] && out_has "^web +running" && out_has "^supervisor \| web: started"'
 run_ctl status nope
 check "status unknown: non-zero, \"unknown service\"" eval '[ "$RC" != 0 ] && out_has "unknown service: nope"'
 

@@ -54,7 +54,7 @@ TOOK=$(took_since "$T0")
 check "stop during the reload's stop: exit 0, \"g7: stopped\" (took ${TOOK}s)" eval '[ "$RC" = 0 ] && out_has "^g7: stopped$" && less_than "$TOOK" 5'
 check "  g7 is stopped, no process" eval '[ "$(state_of g7)" = stopped ] && [ "$(pid_of g7)" = - ]'
 check "  the new file was not started behind the stop" eval '! in_ns pgrep -x -f "sleep 1000" >/dev/null'
-check "  no \"changed\" left in its reason" eval '! ctl status g7 | grep -q changed'
+check "  no \"changed\" left in its reason" eval '! status_row g7 | grep -q changed'
 run_ctl start g7
 check "  a later start runs the new file" eval '[ "$RC" = 0 ] && runs g7 "sleep 1000"'
 
@@ -70,7 +70,7 @@ run_ctl restart g7 --timeout 8s
 NEWPID=$(pid_of g7)
 check "restart during the reload's stop: exit 0, running with a new pid" eval '[ "$RC" = 0 ] && out_has "^g7: running \(pid $NEWPID\)$"'
 check "  that pid runs the new file" runs g7 "sleep 1001"
-check "  no \"changed\" left in its reason" eval '! ctl status g7 | grep -q changed'
+check "  no \"changed\" left in its reason" eval '! status_row g7 | grep -q changed'
 in_ns kill -KILL "$NEWPID"
 check "  a crash restart runs the new file too" wait_until 10 eval '[ "$(pid_of g7)" != "$NEWPID" ] && runs g7 "sleep 1001"'
 run_ctl reload
@@ -156,7 +156,7 @@ run_ctl start app --timeout 8s
 TOOK=$(took_since "$T0")
 check "start app with db stopped: exit 1 at once, names db (took ${TOOK}s)" \
     eval '[ "$RC" = 1 ] && out_has "^app: not started: it starts after db \(stopped\)" && less_than "$TOOK" 2'
-check "  app stays stopped, not waiting" eval '[ "$(state_of app)" = stopped ] && ! ctl status app | grep -q waiting'
+check "  app stays stopped, not waiting" eval '[ "$(state_of app)" = stopped ] && ! status_row app | grep -q waiting'
 run_ctl start app db
 check "start app db (either order): both running" eval '[ "$RC" = 0 ] && out_has "^app: running" && out_has "^db: running"'
 

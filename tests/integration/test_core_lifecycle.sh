@@ -60,7 +60,7 @@ check "missing binary: step and errno" log_has "nobin: cannot execute /no/such/p
 check "bad directory: step and errno" log_has "nodir: cannot change to directory /no/such/dir: No such file or directory"
 check "unknown user" log_has "nouser: unknown user 'no-such-user'"
 check "not in PATH" log_has "nopath: cannot find 'no-such-program-in-path' in PATH"
-check "each is failed, with its reason in status" eval 'ctl status nobin | grep -q "failed .*cannot execute"'
+check "each is failed, with its reason in status" eval 'status_row nobin | grep -q "failed .*cannot execute"'
 
 # Stop escalation: SIGTERM ignored, SIGKILL to the whole group after 1s.
 pids=$(in_ns pgrep -f "^sleep 20000[12]" | xargs)

@@ -57,14 +57,14 @@ start_pid1
 
 pid=$(wait_until 5 eval '[ -n "$(pid_of web)" ] && [ "$(pid_of web)" != - ]'; pid_of web)
 touch "$T/sick"
-check "health failures are counted and shown" wait_until 5 eval 'ctl status web | grep -q "failing 1/2"'
+check "health failures are counted and shown" wait_until 5 eval 'status_row web | grep -q "failing 1/2"'
 check "after 2 failures in a row: restarted" wait_until 10 eval 'log_has "web: health check failed \(2/2\)" && [ "$(pid_of web)" != "$pid" ] && [ "$(pid_of web)" != - ]'
 rm -f "$T/sick"
-check "healthy again: ok" wait_until 10 eval 'ctl status web | grep -qE "running +yes +ok"'
+check "healthy again: ok" wait_until 10 eval 'status_row web | grep -qE "running +yes +ok"'
 check "a hanging health command is killed at its timeout (no sleep 4242 piles up)" eval 'wait_until 10 log_has "hang: health check failed \(3/100\)" && [ "$(in_ns pgrep -fc "^sleep 4242")" -le 1 ]'
 
 check "oneshot success: its dependent started after it finished" wait_until 10 eval '[ -s "$T/app.at" ] && [ "$(cat "$T/app.at")" -gt "$(cat "$T/gen.at")" ]'
-check "oneshot failure: failed, its dependent never starts" eval '[ "$(state_of badgen)" = failed ] && [ ! -e "$T/blocked.ran" ] && ctl status blocked | grep -q "waiting for badgen"'
+check "oneshot failure: failed, its dependent never starts" eval '[ "$(state_of badgen)" = failed ] && [ ! -e "$T/blocked.ran" ] && status_row blocked | grep -q "waiting for badgen"'
 check "--wait-ready fails, naming the failed oneshot" eval '! OUT=$(ctl status --wait-ready 3s 2>&1) && grep -q "badgen: failed" <<<"$OUT"'
 check "a oneshot that succeeds on its third try lets its dependent start" wait_until 10 test -e "$T/afterretry.ran"
 check "start_timeout: not ready in time is a failed start" wait_until 10 log_has "slow: not ready within 1s \(start_timeout\); restarting in"

@@ -75,7 +75,7 @@ check "haproxy's dependent started after haproxy said it was ready" eval '
     ready=$(date -u -d "$(grep -m1 "haproxy: ready" "$LOG" | cut -d" " -f1)" +%s%N)
     [ "$(cat "$T/after_haproxy.at")" -ge "$ready" ]'
 check "status: READY yes for each" eval '[ "$(ctl status | awk "NR > 1 && \$3 != \"yes\"" | wc -l)" = 0 ]'
-check "status --json: ready true, and the STATUS= text of sd_notify" eval 'ctl status --json notify | grep -q "\"ready\": true" && ctl status notify | grep -q serving'
+check "status --json: ready true, and the STATUS= text of sd_notify" eval 'ctl status --json notify | grep -q "\"ready\": true" && status_row notify | grep -q serving'
 kill -TERM "$SPID"
 check "PID 1 exits 0 (haproxy stopped by SIGUSR1)" eval 'wait_exit 20 && [ "$EXIT" = 0 ]'
 finish

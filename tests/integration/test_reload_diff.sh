@@ -43,7 +43,7 @@ check "reload: prints a summary with counts" out_has "1 added \(e\), 2 changed \
 reload_done() { [ "$(state_of b)" = stopped ] && [ "$(state_of e)" = running ] && [ "$(state_of d)" = running ] && [ "$(pid_of d)" != "$D" ]; }
 check "reload: b stops, d restarts, e starts" wait_until 10 reload_done
 check "b (disabled) is gone from /proc" gone "$B2"
-check "b (disabled) is still listed, as disabled" eval 'ctl status b | grep -Eq "^b +stopped .*disabled"'
+check "b (disabled) is still listed, as disabled" eval 'status_row b | grep -Eq "^b +stopped .*disabled"'
 check "status --json says b is not enabled" eval 'ctl status --json b | "$PY" -c "import json,sys; s=json.load(sys.stdin)[0]; sys.exit(not (s[\"enabled\"] is False and s[\"pid\"] is None))"'
 check "d runs its new command" eval '[ "$(in_ns cat /proc/$(pid_of d)/cmdline | tr "\0" " ")" = "sleep 2004 " ]'
 check "e runs" alive "$(pid_of e)"

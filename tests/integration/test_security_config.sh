@@ -44,5 +44,5 @@ delay = "100ms"
 max_delay = "100ms"'
 start_pid1
 check "a start failing at once restarts after its backoff, not after start_timeout" wait_until 10 eval '[ "$(ctl status nouser | awk "NR == 2 { print \$7 }")" -ge 3 ]'
-check "status shows the backoff's delay" eval 'ctl status nouser | grep -qE "restarting in [0-9]{1,3}ms"'
+check "status shows the backoff's delay" eval 'status_row nouser | grep -qE "restarting in [0-9]{1,3}ms"'
 finish

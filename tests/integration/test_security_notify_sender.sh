@@ -22,7 +22,7 @@ check "its name has 128 random bits" grep -qE '^@supervisor/svc/[0-9a-f]{32}$' "
 # One as root that stays alive (its process group is checked), one as nobody that exits at once.
 in_ns "$PY" -c 'import socket, sys, time; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1\nSTATUS=forged", "\0" + sys.argv[1][1:]); time.sleep(2)' "$(cat "$T/addr")" &
 in_ns setpriv --reuid=65534 --regid=65534 --clear-groups "$PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1\nSTATUS=forged", "\0" + sys.argv[1][1:])' "$(cat "$T/addr")"
-check "a forged READY=1 from outside the service is not heard" eval '! ctl status --wait-ready svc --timeout 1s >/dev/null 2>&1 && ! ctl status svc | grep -q forged'
+check "a forged READY=1 from outside the service is not heard" eval '! ctl status --wait-ready svc --timeout 1s >/dev/null 2>&1 && ! status_row svc | grep -q forged'
 touch "$T/go"
 check "the service's own READY=1 is" eval 'ctl status --wait-ready svc --timeout 10s >/dev/null'
 ctl status svc >"$T/status"

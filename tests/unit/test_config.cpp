@@ -212,3 +212,12 @@ TEST_CASE("a numeric user or group past uid_t is an error, never truncated (4294
     CHECK(parse("command = [\"x\"]\nuser = \"4294967294\"\n").errors.empty());
     CHECK(parse("command = [\"x\"]\nuser = \"app1\"\n").errors.empty());
 }
+
+TEST_CASE("log.buffer: a size (default 64KiB), \"0\" turns it off, out of range is an error") {
+    CHECK(parse("command = [\"x\"]\n").spec.log.buffer == 64 * 1024);
+    CHECK(parse("command = [\"x\"]\n[log]\nbuffer = \"1MiB\"\n").spec.log.buffer == 1 << 20);
+    CHECK(parse("command = [\"x\"]\n[log]\nbuffer = \"0\"\n").spec.log.buffer == 0);
+    CHECK(parse("command = [\"x\"]\n[log]\nbuffer = 0\n").spec.log.buffer == 0);
+    for (const char* bad : {"\"100\"", "\"65MiB\"", "\"lots\"", "-1", "true"})
+        CHECK(parse(std::string("command = [\"x\"]\n[log]\nbuffer = ") + bad + "\n").all().find("log.buffer") != std::string::npos);
+}

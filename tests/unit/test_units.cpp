@@ -124,3 +124,15 @@ TEST_CASE("read_file: only a small regular file, never a wait for a FIFO's write
     ::unlink(big.c_str());
     ::rmdir(dir);
 }
+
+TEST_CASE("times for logs --since: RFC 3339 in UTC, fractions optional") {
+    using std::chrono::system_clock;
+    auto t = parse_time("2026-12-02T14:05:06Z");
+    REQUIRE(t);
+    CHECK(system_clock::to_time_t(*t) == 1796220306);
+    auto fraction = parse_time("2026-12-02T14:05:06.250");
+    REQUIRE(fraction);
+    CHECK(*fraction - *t == std::chrono::milliseconds(250));
+    for (const char* bad : {"", "2026-12-02", "2026-12-02 14:05:06", "2026-13-02T14:05:06Z", "2026-12-02T14:05:06+01:00", "yesterday"})
+        CHECK_FALSE(parse_time(bad));
+}
