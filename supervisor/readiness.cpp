@@ -191,7 +191,7 @@ void Supervisor::run_check(Slot& slot) {
             // service's lines each time it says something new (`logs` tells why), also when
             // the log level hides it.
             auto level = s->not_ready_told ? spdlog::level::debug : spdlog::level::info;
-            if (!s->not_ready_told) spdlog::info("{}: not ready yet: {} (checking every {})", sp.name, message, format_duration(sp.ready.interval));
+            if (!s->not_ready_told) spdlog::info("{}: not ready: {} (checking every {})", sp.name, message, format_duration(sp.ready.interval));
             else spdlog::debug("{}: not ready yet: {}", sp.name, message);
             if (news && !spdlog::should_log(level))
                 logs_.note(sp.name, level, sp.name + ": not ready: " + message, std::chrono::system_clock::now());

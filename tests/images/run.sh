@@ -153,7 +153,7 @@ exit_code() { pm inspect -f '{{.State.ExitCode}}' "$1"; }
 running() { [ "$(state "$1")" = running ]; }
 healthy() { pm healthcheck run "$1" > /dev/null; }
 unhealthy() { [ "$(pm healthcheck run "$1")" = unhealthy ]; }
-svc() { pm exec "$1" supervisor status "$2" 2>/dev/null | awk -v s="$2" -v f="$3" '$1 == s { print $f }'; }
+svc() { pm exec "$1" supervisor status "$2" 2>/dev/null | awk -v s="$2" -v f="$3" 'NR == 2 && $1 == s { print $f }'; }
 logs_have() { pm2 logs "$1" 2>&1 | grep -qE "$2"; }
 web_answers() { inns curl -sf --max-time 2 "http://$(cip "$1"):3000/health" > /dev/null; }
 # stop_graceful NAME SECONDS: podman stop, then exit status 0 and a graceful end in its log.

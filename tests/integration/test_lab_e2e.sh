@@ -74,8 +74,8 @@ is_up() { [ "$(srv_status "$1")" = UP ]; }
 is_absent() { stats && ! awk -F, -v s="$1" '$1 == "nodes" && $2 == s { f = 1 } END { exit !f }' "$W/stats.csv"; }
 servers() { stats && awk -F, '$1 == "nodes" && $2 != "BACKEND" { printf "%s%s=%s", n++ ? " " : "", $2, $18 }' "$W/stats.csv"; }
 member_status() { lab_exec ha serf members 2>/dev/null | awk -v s="$1" '$1 == s { print $3 }'; }
-svc_pid() { lab_exec "$1" supervisor status "$2" 2>/dev/null | awk -v s="$2" '$1 == s { print $5 }'; }
-svc_field() { lab_exec "$1" supervisor status "$2" 2>/dev/null | awk -v s="$2" -v f="$3" '$1 == s { print $f }'; }
+svc_pid() { lab_exec "$1" supervisor status "$2" 2>/dev/null | awk -v s="$2" 'NR == 2 && $1 == s { print $5 }'; }
+svc_field() { lab_exec "$1" supervisor status "$2" 2>/dev/null | awk -v s="$2" -v f="$3" 'NR == 2 && $1 == s { print $f }'; }
 pids_of() { lab_exec "$1" supervisor status 2>/dev/null | awk 'NR > 1 { print $1 "=" $5 }' | sort; }
 haproxy_procs() { lab_exec ha pgrep -c -x haproxy 2>/dev/null; }
 answered_by() { get "http://$HA/" | jfield host; }
