@@ -51,11 +51,12 @@ std::string LogHub::recent(const Query& query) const {
         LogRecord record;
     };
     std::vector<Line> lines;
-    for (auto& [name, ring] : rings_) {
-        if (!wanted(query.names, name)) continue;
+    for (auto& entry : rings_) {
+        const std::string* name = &entry.first;  // (clang cannot capture a structured binding)
+        if (!wanted(query.names, *name)) continue;
         size_t first = lines.size();
-        ring->for_each([&](const LogRecord& r) {
-            if (!query.since || r.time >= *query.since) lines.push_back({&name, r});
+        entry.second->for_each([&](const LogRecord& r) {
+            if (!query.since || r.time >= *query.since) lines.push_back({name, r});
         });
         if (query.lines && lines.size() - first > *query.lines)
             lines.erase(lines.begin() + static_cast<long>(first), lines.end() - static_cast<long>(*query.lines));
