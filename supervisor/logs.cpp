@@ -468,18 +468,24 @@ namespace {
 
 class QueueSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
    public:
-    QueueSink(OutputQueue& queue, LogFormat format, LogHub& hub) : queue_(queue), format_(format), hub_(hub) {}
+    // The logger passes info and above even when the console shows less (--log-level warn,
+    // single-command mode's default): the services' buffers keep the supervisor's messages
+    // about them (started, exited, restarting in ...) whatever the console shows; they take
+    // no debug message (those repeat: the code that wants one kept notes it itself).
+    QueueSink(OutputQueue& queue, LogFormat format, LogHub& hub, spdlog::level::level_enum console)
+        : queue_(queue), format_(format), hub_(hub), console_(console) {}
 
    protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
         std::string_view text(msg.payload.data(), msg.payload.size());
         auto level = spdlog::level::to_string_view(msg.level);
+        bool kept = msg.level >= spdlog::level::info, shown = msg.level >= console_;
         // A message of several lines (a check's output) stays one line per line, each tagged.
         for (size_t start = 0; start <= text.size();) {
             size_t end = std::min(text.find('\n', start), text.size());
             std::string_view line = text.substr(start, end - start);
-            hub_.note_message(line, start == 0, msg.level, msg.time);
-            if (queue_.reserve(line.size() * 6 + 256, "supervisor"))
+            if (kept) hub_.note_message(line, start == 0, msg.level, msg.time);
+            if (shown && queue_.reserve(line.size() * 6 + 256, "supervisor"))
                 format_line(queue_.buffer(), format_, "supervisor", Stream::supervisor, line, start > 0, msg.time,
                             std::string_view(level.data(), level.size()));
             start = end + 1;
@@ -492,6 +498,7 @@ class QueueSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
     OutputQueue& queue_;
     LogFormat format_;
     LogHub& hub_;
+    spdlog::level::level_enum console_;
 };
 
 }  // namespace
@@ -520,8 +527,9 @@ void LogHub::open(uv_loop_t* loop, LogFormat own_format, Resolver resolver) {
     };
     stdout_->on_drops_reported = report;
     if (stderr_) stderr_->on_drops_reported = report;
-    auto logger = std::make_shared<spdlog::logger>("supervisor", std::make_shared<QueueSink>(*own, own_format, *this));
-    logger->set_level(spdlog::default_logger()->level());
+    auto console = spdlog::default_logger()->level();
+    auto logger = std::make_shared<spdlog::logger>("supervisor", std::make_shared<QueueSink>(*own, own_format, *this, console));
+    logger->set_level(std::min(console, spdlog::level::info));
     before_ = spdlog::default_logger();
     spdlog::set_default_logger(logger);
 }

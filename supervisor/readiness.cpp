@@ -187,14 +187,15 @@ void Supervisor::run_check(Slot& slot) {
         if (readiness) {
             if (ok) return on_ready(*s);
             // Said once per run at info (a check that cannot pass, such as a refused program,
-            // must not go unseen), then at debug: it repeats every interval. Kept with the
-            // service's lines each time it says something new (`logs` tells why), also when
-            // the log level hides it.
-            auto level = s->not_ready_told ? spdlog::level::debug : spdlog::level::info;
-            if (!s->not_ready_told) spdlog::info("{}: not ready: {} (checking every {})", sp.name, message, format_duration(sp.ready.interval));
-            else spdlog::debug("{}: not ready yet: {}", sp.name, message);
-            if (news && !spdlog::should_log(level))
-                logs_.note(sp.name, level, sp.name + ": not ready: " + message, std::chrono::system_clock::now());
+            // must not go unseen; the service's buffer keeps it through the log), then at
+            // debug: it repeats every interval. The buffer keeps only what is new (the buffer
+            // takes no debug message from the log: `logs` tells why, not every attempt).
+            if (!s->not_ready_told) {
+                spdlog::info("{}: not ready: {} (checking every {})", sp.name, message, format_duration(sp.ready.interval));
+            } else {
+                spdlog::debug("{}: not ready yet: {}", sp.name, message);
+                if (news) logs_.note(sp.name, spdlog::level::debug, sp.name + ": not ready: " + message, std::chrono::system_clock::now());
+            }
             s->not_ready_told = true;
             return schedule_check(*s, sp.ready.interval);
         }
