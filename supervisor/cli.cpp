@@ -70,10 +70,11 @@ exit status: see the README ("Exit status").
 namespace {
 
 const char* const kClientVerbs[] = {"status", "start", "stop", "restart", "signal", "reload", "shutdown", "logs"};
-const char* const kSubcommands[] = {"run", "check", "status", "start", "stop", "restart", "signal", "reload", "shutdown", "help", "version"};
+const char* const kOwnVerbs[] = {"run", "check", "help", "version"};  // and every client verb
 
 bool is_subcommand(const std::string& word) {
-    return std::find(std::begin(kSubcommands), std::end(kSubcommands), word) != std::end(kSubcommands);
+    return std::find(std::begin(kOwnVerbs), std::end(kOwnVerbs), word) != std::end(kOwnVerbs) ||
+           std::find(std::begin(kClientVerbs), std::end(kClientVerbs), word) != std::end(kClientVerbs);
 }
 
 // The options that take a value, wherever they stand.
@@ -185,7 +186,9 @@ CommandLine parse_command_line(const std::vector<std::string>& given, const char
             }
         } else if (i == 0 && !arg.starts_with("-")) {
             cl.error = "unknown command \"" + arg + "\"";
-            if (auto best = closest(arg, std::vector<std::string>(std::begin(kSubcommands), std::end(kSubcommands))))
+            std::vector<std::string> verbs(std::begin(kOwnVerbs), std::end(kOwnVerbs));
+            verbs.insert(verbs.end(), std::begin(kClientVerbs), std::end(kClientVerbs));
+            if (auto best = closest(arg, verbs))
                 cl.error += "; did you mean \"" + *best + "\"?";
             else cl.error += " (to run a program, put -- before it)";
         } else {

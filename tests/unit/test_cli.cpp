@@ -18,6 +18,17 @@ TEST_CASE("global options before or after the subcommand") {
     CHECK(before.options.socket_path == "/s");
     CHECK(before.timeout_seconds == 5);
     CHECK(before.request == std::vector<std::string>{"status", "web"});
+    // Every client verb, logs included.
+    for (std::string verb : {"start", "stop", "restart", "reload", "shutdown", "logs"}) {
+        auto any = verb == "shutdown" ? parsed({"--socket", "/s", verb}) : parsed({"--socket", "/s", verb, "web"});
+        CHECK_MESSAGE(any.error == "", verb);
+        CHECK_MESSAGE(any.kind == CommandLine::client, verb);
+        CHECK_MESSAGE(any.options.socket_path == "/s", verb);
+    }
+    auto logs = parsed({"--timeout", "5s", "logs", "-n", "5", "web"});
+    CHECK(logs.error == "");
+    CHECK(logs.timeout_seconds == 5);
+    CHECK(parsed({"lgos", "web"}).error == "unknown command \"lgos\"; did you mean \"logs\"?");
     auto after = parsed({"status", "web", "--socket", "/s"});
     CHECK(after.options.socket_path == "/s");
     CHECK(after.request == before.request);
