@@ -28,6 +28,9 @@ constexpr uint64_t kRequestTimeoutMs = 10'000;
 constexpr int kAnswerGraceMs = 1000;
 // At the end of a streamed answer, how long a client that does not read may keep its connection.
 constexpr uint64_t kStreamEndGraceMs = 1000;
+// An answer (a `logs -n all` can be megabytes) must be read within this: a client that never
+// reads does not keep its copy in PID 1's memory.
+constexpr uint64_t kAnswerWriteMs = 10000;
 // The socket buffer of a streamed answer (the kernel doubles it for its bookkeeping).
 constexpr int kStreamSocketBuffer = 1 << 20;
 
@@ -99,6 +102,8 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
             if (out.empty()) return uv_stream_get_write_queue_size(stream()) == 0 ? close() : void();
         }
         write(std::move(out));
+        if (!streaming_ && !closing_ && uv_stream_get_write_queue_size(stream()) > 0)
+            uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->close(); }, kAnswerWriteMs, 0);
     }
     void stream(std::string data) override {
         if (answered_ || closing_) return;

@@ -53,6 +53,12 @@ check "-n all: the 100 lines in order, the supervisor's start among them" eval '
 check "several services: N per service, interleaved by the order they came" eval '
     out=$(ctl logs -n 3 counter flap); [ "$(grep -c "counter" <<<"$out")" = 3 ] && [ "$(grep -c "flap" <<<"$out")" = 2 ] &&
     [ "$(wc -l <<<"$out")" = 5 ]'
+check "several services: one time order across them (not grouped by service)" eval 'ctl logs --json -n all counter flap | $PY -c "
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+assert {r[\"service\"] for r in rows} == {\"counter\", \"flap\"}, rows
+assert [r[\"time\"] for r in rows] == sorted(r[\"time\"] for r in rows), rows
+"'
 check "all services when none is named" eval 'out=$(ctl logs -n all); grep -q "^counter | line 1$" <<<"$out" && grep -q "^flap | hello" <<<"$out"'
 check "--json: one object per line with time, service, stream" eval 'ctl logs --json -n all counter | $PY -c "
 import json, sys
@@ -180,6 +186,32 @@ CHATTY_F=$!
 check "...a new follower gets lines again" wait_until 10 eval '[ "$(grep -c "^chatty | tick" "$T/chatty2")" -ge 20 ]'
 kill -9 $CHATTY_F
 ctl stop chatty >/dev/null
+
+# A client that asks for everything and never reads: its answer is dropped after 10 s. (A
+# buffer of 4 MiB, full: more than the kernel's socket buffers take.)
+service hoard 'command = "seq -f \"hoard %08g\" 1 300000; echo hoarded; exec sleep 100000"
+log.buffer = "4MiB"'
+ctl reload >/dev/null
+check "hoard's 4 MiB buffer is full" wait_until 20 eval 'ctl logs -n 1 hoard | grep -q "^hoard | hoarded$"'
+FDS=$(fd_count)
+"$PY" - "$SOCK" "$T/noread" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(sys.argv[1])
+s.sendall(b"logs -n all --json --timeout 60000ms\n")
+open(sys.argv[2], "w").write("sent")
+time.sleep(60)
+PY
+NOREAD=$!
+check "a client that never reads logs -n all --json: its connection is open at first" eval '
+    wait_until 5 test -s "$T/noread" && wait_until 5 eval "[ \$(fd_count) -gt $FDS ]"'
+T0=$EPOCHREALTIME
+check "...PID 1 answers others meanwhile" eval 'ctl status >/dev/null'
+check "...and closes it within 10 s (plus 5 of slack), dropping the answer" wait_until 15 eval '[ "$(fd_count)" -le "$FDS" ]'
+echo "     closed after $(awk "BEGIN { print $EPOCHREALTIME - $T0 }")s"
+kill "$NOREAD" 2>/dev/null; wait "$NOREAD" 2>/dev/null
+rm -f "$CONF/hoard.toml"; ctl reload >/dev/null
 
 # Other uids: refused like every control request
 chmod 0755 "$T"
