@@ -97,7 +97,7 @@ class ServiceCheck {
             if (!dir.empty() && dir[0] == '/' && executable(join(dir, program))) return found_ = join(dir, program), std::string();
             start = end + 1;
         }
-        return "cannot find '" + program + "' in PATH (" + search + ")";
+        return "cannot find '" + program + "' in PATH (" + (path_from_file_ ? "as an environment_file sets it" : search) + ")";
     }
 
     void run(const std::string& base_path) {
@@ -155,7 +155,7 @@ class ServiceCheck {
             EnvVars vars;
             if (why = parse_env_file(text, vars); !why.empty()) problem(key, path + ": " + why);
             for (auto& [name, value] : vars)
-                if (name == "PATH" && !spec_.environment.count("PATH")) search = value;
+                if (name == "PATH") search = value, path_from_file_ = true;  // as at run time: the files come after `environment`
         }
     }
 
@@ -166,6 +166,7 @@ class ServiceCheck {
     bool inside_;             // checking the image from inside it
     bool privileged_ = true;  // runs with the supervisor's privileges
     std::string found_;       // what the last resolve() found
+    bool path_from_file_ = false;  // PATH comes from an environment file: its value is not shown
 };
 
 }  // namespace

@@ -331,7 +331,9 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
             }
             start = end + 1;
         }
-        if (plan.path.empty()) return "cannot find '" + program + "' in PATH (" + search + ")";
+        if (plan.path.empty())  // a value read from a file is never shown (it may be anyone's)
+            return "cannot find '" + program + "' in PATH (" +
+                   (std::any_of(read.begin(), read.end(), [](const auto& v) { return v.first == "PATH"; }) ? "as an environment_file sets it" : search) + ")";
     }
     // A program PID 1 runs as root (or as itself) must not be one a lesser service can replace.
     if (!plan.change_user || plan.uid == 0) {

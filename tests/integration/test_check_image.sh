@@ -49,6 +49,26 @@ run_check --config-dir "$CONF"
 check "a shell command, a bare uid and an existing directory pass" eval '[ "$RC" = 0 ] && out_has "1 service, all valid$"'
 rm -f "$CONF"/*.toml
 
+# PATH: an environment file's comes after `environment` (as at a start), and is never shown
+chmod 755 "$T"
+printf 'PATH=/secret-looking/bin\n' >"$T/path.env"
+service web "command = [\"sleep\", \"1\"]
+environment = { PATH = \"/bin:/usr/bin\" }
+environment_file = [\"$T/path.env\"]"
+run_check --config-dir "$CONF"
+check "an environment file's PATH wins over environment's (sleep is not found in it)" \
+    eval '[ "$RC" = 78 ] && out_has "web.toml:1:11: \`command\`: cannot find .sleep. in PATH \(as an environment_file sets it\)"'
+check "...and its value is not shown" eval '! out_has secret-looking'
+start_pid1
+check "at a start too: the same failure, the value not shown" wait_until 10 eval \
+    'grep -q "web: cannot find .sleep. in PATH (as an environment_file sets it)" "$LOG" && ! grep -q secret-looking "$LOG"'
+ctl shutdown >/dev/null; wait_exit 10
+rm -f "$CONF"/*.toml
+service web 'command = ["/etc/passwd"]'
+run_check --config-dir "$CONF"
+check "a program that is a file but not executable" eval '[ "$RC" = 78 ] && out_has "web.toml:1:11: \`command\`: /etc/passwd is not an executable file"'
+rm -f "$CONF"/*.toml
+
 # ---- inside the image: what the supervisor would refuse at run time (trust.hpp) -------------
 mkdir -p "$T/open"
 cp /bin/true "$T/open/tool"
