@@ -5,8 +5,8 @@
 # its reason.
 source "$(dirname "$0")/lib.sh"
 
-# crash: up for half a second, then dies (supervisorctl's startsecs would catch it)
-service crash 'command = ["sh", "-c", "sleep 0.5; exit 3"]
+# crash: up for 0.3 s, then dies (supervisorctl's startsecs would catch it; the default settle time is 1 s)
+service crash 'command = ["sh", "-c", "sleep 0.3; exit 3"]
 enabled = false
 [restart]
 delay = "5s"'
@@ -53,7 +53,7 @@ timed_ctl start steady
 check "start of a steady service: exit 0, running" eval '[ "$RC" = 0 ] && out_has "^steady: running \(pid [0-9]+\)$"'
 check "  ... after the default settle time of 1s (took ${TOOK}s)" awk "BEGIN { exit !($TOOK >= 0.95 && $TOOK < 5) }"
 run_ctl start crash
-check "start of a service that dies after 0.5s: exit 1, with the reason" \
+check "start of a service that dies after 0.3s: exit 1, with the reason" \
     eval '[ "$RC" = 1 ] && out_has "^crash: did not start: backoff \(exited with status 3\)"'
 ctl stop crash >/dev/null
 run_ctl start --settle 3s late
