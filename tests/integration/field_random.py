@@ -46,7 +46,10 @@ BIN = os.environ["SUPERVISOR_BIN"]
 SECONDS = float(os.environ.get("FIELD_SECONDS", "60"))
 SEED = int(os.environ.get("FIELD_SEED") or random.SystemRandom().randrange(1, 2**31))
 NAMES = ["s%d" % i for i in range(8)]
-RSS_LIMIT_KB = 96 * 1024
+RSS_LIMIT_KB = 96 * 1024  # about 5.5 MiB measured after 1,300 steps
+# Under AddressSanitizer RSS says nothing about PID 1 (its quarantine keeps freed memory: 116 MiB
+# after 370 steps); leaks are LeakSanitizer's job there, at exit.
+CHECK_RSS = "ASAN_OPTIONS" not in os.environ
 STATUS_DEADLINE = 5.0
 REQUEST_TIMEOUT = 20  # the client's --timeout, seconds
 
@@ -340,7 +343,7 @@ class Run:
         limit = 48 + 8 * len(self.files) + 2 * len(self.requests)
         if fds > limit:
             fail("FDS", "PID 1 has %d open descriptors (bound %d)" % (fds, limit))
-        if rss > RSS_LIMIT_KB:
+        if CHECK_RSS and rss > RSS_LIMIT_KB:
             fail("RSS", "PID 1's RSS is %d KiB (bound %d KiB)" % (rss, RSS_LIMIT_KB))
         self.max_fds = max(getattr(self, "max_fds", 0), fds)
         self.max_rss = max(getattr(self, "max_rss", 0), rss)
