@@ -395,8 +395,10 @@ pm rm -f "$C" > /dev/null
 TTY_RC=$?
 note "podman run -it: tty says $(grep -aoE -m1 '^/dev/(pts/[0-9]+|console|tty[0-9]*)' "$W/tty.out"), exit status $TTY_RC after Ctrl-C"
 check "podman run -it gives the command a terminal" grep -aq TTY-42 "$W/tty.out"
-check "Ctrl-C reached the command once it ran (SIGINT forwarded to it, not a shutdown)" grep -aq 'main: killed by SIGINT' "$W/tty.out"
-check "Ctrl-C ends it: exit status 130 (128 + SIGINT)" test "$TTY_RC" = 130
+# Single-command mode is as quiet as tini: an end by the Ctrl-C it passed on is not reported.
+check "Ctrl-C: PID 1 says nothing of its own about it (no 'killed by SIGINT', no shutdown lines)" \
+  eval '! grep -aqE "main: killed by SIGINT|shutting down|shutdown complete" "$W/tty.out"'
+check "Ctrl-C ends it: exit status 130 (128 + SIGINT: the command got the SIGINT; a shutdown would end it by SIGTERM)" test "$TTY_RC" = 130
 # Single-command mode: the exit status of the command is the container's.
 for cmd_rc in "true:0" "exit 7:7" 'kill -TERM $$:143'; do
   cmd=${cmd_rc%:*} want=${cmd_rc##*:}
