@@ -21,14 +21,8 @@ cleanup() { [ -n "$UPID" ] && kill -9 "$UPID" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT INT TERM
 cc -O2 -o "$W/writer" bench/tools/linewriter.c
 
-wait_for() {  # SECONDS CMD...: poll CMD until it succeeds
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        [ "$SECONDS" -ge "$deadline" ] && return 1
-        sleep 0.05
-    done
-}
+# shellcheck source=lib.sh
+source bench/lib.sh  # wait_for
 
 # ---- RSS with 100 full buffers ----
 cat >"$W/fill.sh" <<'EOS'
