@@ -4,16 +4,24 @@
 #               buffer is full), against the same services with buffer = "0"
 #   throughput  the log path, SIZE bytes of 100-byte lines written in 64 KB blocks (as
 #               bench/log_throughput.sh "ours": prefixes on, PID 1's stdout /dev/null), MB/s,
-#               median [min-max] of RUNS runs: buffer on (64 KiB), off ("0"), and, with
-#               BASE_BIN=path, a build from before the buffer existed; runs alternate so that
-#               the load of a shared machine falls on all alike
+#               median [min-max] of RUNS runs: buffer on (64 KiB), off ("0"), with
+#               BASE_BIN=path a build from before the buffer existed, and with
+#               OTHER_BIN=path another build with its buffer on (say, the one before a change);
+#               runs alternate so that the load of a shared machine falls on all alike
 # Usage: bench/log_buffer.sh [--quick]    (quick: 20 MB, 3 runs; full: 200 MB, 7 runs)
+#   RUNS=N        that many runs instead
+#   WRITES=lines  one write() per line instead of 64 KB blocks
+#   RSS=0         the throughput only
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SIZE=200000000 RUNS=7
-[ "${1:-}" = --quick ] && SIZE=20000000 RUNS=3
+SIZE=200000000 DEFAULT_RUNS=7
+[ "${1:-}" = --quick ] && SIZE=20000000 DEFAULT_RUNS=3
+RUNS=${RUNS:-$DEFAULT_RUNS}
 BIN=${SUPERVISOR_BIN:-build/supervisor}
 BASE_BIN=${BASE_BIN:-}
+OTHER_BIN=${OTHER_BIN:-}
+WRITES=${WRITES:-blocks}
+case $WRITES in blocks) WHAT="in 64 KB blocks";; lines) WHAT="one write per line";; *) echo "WRITES: blocks or lines" >&2; exit 2;; esac
 [ -x "$BIN" ] || make build >/dev/null
 W=$(mktemp -d /dev/shm/logbuffer.XXXXXX)
 UPID=""
@@ -24,6 +32,7 @@ cc -O2 -o "$W/writer" bench/tools/linewriter.c
 # shellcheck source=lib.sh
 source bench/lib.sh  # wait_for
 
+if [ "${RSS:-1}" != 0 ]; then
 # ---- RSS with 100 full buffers ----
 cat >"$W/fill.sh" <<'EOS'
 head -c 100000 /dev/zero | tr '\0' x | fold -w 99; echo
@@ -53,12 +62,13 @@ read -r rss_off kept_off < <(rss_with 0)
 echo "RSS, 100 services, buffers full (64 KiB each): $rss_on KiB ($kept_on bytes of lines kept)"
 echo "RSS, 100 services, buffer = \"0\":              $rss_off KiB ($kept_off bytes of lines kept)"
 echo "difference: $(( (rss_on - rss_off) / 1024 )) MiB; the buffers themselves: $((100 * 64 / 1024)) MiB at most"
+fi
 
-# ---- throughput in 64 KB blocks ----
+# ---- throughput ----
 export LINEWRITER_T0=$W/t0
 run() {  # BINARY BUFFER: one run, prints MB/s
     rm -rf "$W/tp" && mkdir -p "$W/tp"
-    printf 'command = ["%s", "%s", "blocks"]\ncritical = true\nrestart.policy = "never"\n' "$W/writer" "$SIZE" >"$W/tp/w.toml"
+    printf 'command = ["%s", "%s", "%s"]\ncritical = true\nrestart.policy = "never"\n' "$W/writer" "$SIZE" "$WRITES" >"$W/tp/w.toml"
     [ "$2" = default ] || printf '[log]\nbuffer = "%s"\n' "$2" >>"$W/tp/w.toml"
     rm -f "$LINEWRITER_T0"
     unshare --pid --fork --mount-proc --kill-child "$1" --config-dir "$W/tp" --socket "" >/dev/null 2>&1
@@ -66,13 +76,19 @@ run() {  # BINARY BUFFER: one run, prints MB/s
     awk -v b="$SIZE" -v ns="$ns" 'BEGIN { printf "%.0f\n", b / 1e6 / (ns / 1e9) }'
 }
 summary() { sort -n | awk '{ a[NR] = $1 } END { printf "%d [%d-%d]", a[int((NR + 1) / 2)], a[1], a[NR] }'; }
-: >"$W/on"; : >"$W/off"; : >"$W/base"
+: >"$W/on"; : >"$W/off"; : >"$W/base"; : >"$W/other"
 for _ in $(seq "$RUNS"); do
     run "$BIN" 64KiB >>"$W/on"
     run "$BIN" 0 >>"$W/off"
     [ -z "$BASE_BIN" ] || run "$BASE_BIN" default >>"$W/base"
+    [ -z "$OTHER_BIN" ] || run "$OTHER_BIN" 64KiB >>"$W/other"
 done
-echo "log path, $((SIZE / 1000000)) MB in 64 KB blocks, MB/s, median [min-max] of $RUNS:"
+echo "log path, $((SIZE / 1000000)) MB $WHAT, MB/s, median [min-max] of $RUNS:"
 echo "  buffer on (64 KiB): $(summary <"$W/on")"
 echo "  buffer off (\"0\"):   $(summary <"$W/off")"
 [ -z "$BASE_BIN" ] || echo "  before the buffer ($BASE_BIN): $(summary <"$W/base")"
+[ -z "$OTHER_BIN" ] || echo "  buffer on, $OTHER_BIN: $(summary <"$W/other")"
+# Each run's figures, in the order they were taken (a ratio per round is steadier than the
+# ratio of medians when the load changes during the runs).
+echo "  each run: on, off${BASE_BIN:+, before the buffer}${OTHER_BIN:+, $OTHER_BIN}"
+paste "$W/on" "$W/off" "$W/base" "$W/other" | awk '{ printf "  round %d: %s\n", NR, $0 }'

@@ -1,4 +1,4 @@
-// The services' recent lines: the lines of a read into the rings, and their readers:
+// The services' recent lines (the rings take the reads of the pipes in logs.cpp) and their readers:
 // `supervisor logs` (a query over the rings), `logs -f` (followers, each with a bounded queue:
 // a reader that does not keep up loses lines, counted and told to it, and never holds up the
 // loop or another reader), and the supervisor's own messages about a service, kept with its
@@ -61,7 +61,8 @@ std::string LogHub::recent(const Query& query) const {
         if (query.lines && lines.size() - first > *query.lines)
             lines.erase(lines.begin() + static_cast<long>(first), lines.end() - static_cast<long>(*query.lines));
     }
-    std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.record.seq < b.record.seq; });
+    // The lines of one read share its sequence number and come in order: a stable sort.
+    std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.record.seq < b.record.seq; });
     std::string out;
     for (auto& line : lines) format_record(out, *line.service, line.record, query.json);
     return out;
@@ -141,18 +142,10 @@ void LogHub::end_followers() {
     close_handle(drops_timer_);
 }
 
-void LogHub::keep_batch() {
-    if (batch_.lines.empty()) return;
-    batch_.ring->append_lines(batch_.lines.data(), batch_.lines.size(), batch_.first_seq, batch_.time, batch_.stream);
-    batch_.lines.clear();
-    batch_.ring = nullptr;
-}
-
 void LogHub::note(const std::string& service, int level, std::string_view text, std::chrono::system_clock::time_point now,
                   bool continued) {
     auto found = rings_.find(service);
     if (found == rings_.end()) return;
-    keep_batch();  // (a message written while a read is split) after the lines before it
     LogRecord record{.seq = ++seq_, .time = now, .stream = Stream::supervisor, .continued = continued, .level = level, .text = text};
     found->second->append(record);
     if (followers_.empty()) return;

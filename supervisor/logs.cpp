@@ -343,29 +343,12 @@ void ServiceLog::line(Stream stream, std::string_view text, bool continued, std:
         format_line(file_->buffer(), spec_.format, name_, stream, text, continued, now);
     }
     if (syslog_) syslog_->send(spec_.facility, stream == Stream::err ? 3 : 6, name_, text, now);
-    bool following = !hub_.followers_.empty();
-    if (ring_->capacity() == 0 && !following) return;
-    uint64_t seq = ++hub_.seq_;
-    LogRecord record{.seq = seq, .time = now, .stream = stream, .continued = continued, .text = text};
-    if (following) hub_.publish(name_, record);
-    if (ring_->capacity() == 0) return;
-    // A line still in the read buffer waits for the end of the read (LogHub::keep_batch): of a
-    // big read, only the lines that fit in the ring are copied into it. The lines of a batch
-    // are of one read: one ring, stream and time, and consecutive sequence numbers.
-    auto at = reinterpret_cast<uintptr_t>(text.data()), buffer = reinterpret_cast<uintptr_t>(read_buffer);
-    bool in_read = at >= buffer && at + text.size() <= buffer + sizeof read_buffer;
-    LogHub::Batch& batch = hub_.batch_;
-    if (in_read && batch.ring == ring_.get() && batch.lines.size() < LogHub::kMaxBatch) return batch.lines.push_back({text, continued});
-    hub_.keep_batch();
-    if (in_read) {
-        batch.ring = ring_.get();
-        batch.first_seq = seq;
-        batch.time = now;
-        batch.stream = stream;
-        batch.lines.push_back({text, continued});
-        return;
-    }
-    ring_->append(record);
+    // The ring takes the lines of a read at once, after it (keep); a follower takes each.
+    if (!hub_.followers_.empty()) hub_.publish(name_, LogRecord{.time = now, .stream = stream, .continued = continued, .text = text});
+}
+
+void ServiceLog::keep(Stream stream, bool continued, std::string_view head, std::string_view body, std::chrono::system_clock::time_point now) {
+    if (ring_->capacity() > 0 && head.size() + body.size() > 0) ring_->append_read(++hub_.seq_, now, stream, continued, head, body);
 }
 
 void ServiceLog::flush() {
@@ -400,6 +383,7 @@ class LogHub::Pipe {
         while (drain && uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0 && (n = ::read(fd, read_buffer, sizeof read_buffer)) > 0)
             take(read_buffer, static_cast<size_t>(n));
         auto now = std::chrono::system_clock::now();
+        log_->keep(stream_, splitter_.continuing(), splitter_.partial(), {}, now);
         splitter_.finish([&](std::string_view line, bool continued) { log_->line(stream_, line, continued, now); });
         log_->flush();
     }
@@ -444,11 +428,17 @@ class LogHub::Pipe {
         }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<Pipe*>(s->data)->on_read(n, buf); });
     }
 
-    // The lines of one read share one time stamp.
+    // The lines of one read share one time stamp. The ring keeps the bytes of the lines the
+    // read completed, as one chunk: what the splitter held from before (a copy, as the splitter
+    // changes it) and the read up to what it holds after.
     void take(const char* data, size_t size) {
         auto now = std::chrono::system_clock::now();
+        bool first_continued = splitter_.continuing();
+        std::string& head = hub_.read_head_;
+        head.assign(splitter_.partial());
         splitter_.feed(data, size, [&](std::string_view line, bool continued) { log_->line(stream_, line, continued, now); });
-        hub_.keep_batch();  // before the read buffer is used again
+        size_t held = splitter_.partial().size();
+        if (head.size() + size > held) log_->keep(stream_, first_continued, head, std::string_view(data, size - held), now);
     }
 
     LogHub& hub_;

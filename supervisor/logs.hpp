@@ -36,9 +36,6 @@ namespace sv {
 class SyslogDestination;
 class LogHub;
 
-// Longer lines are cut into pieces of this size; every piece after the first is marked.
-constexpr size_t kMaxLine = 16384;
-
 // The supervisor's own messages before the loop runs and after it ended: straight to stderr.
 constexpr const char* kStderrPattern = "%Y-%m-%dT%H:%M:%S.%eZ supervisor %l: %v";
 
@@ -58,6 +55,10 @@ class LineSplitter {
         partial_.clear();
         continuing_ = false;
     }
+    // What the next feed starts from: the bytes of a line not ended yet, and whether that line
+    // is a piece after the first.
+    std::string_view partial() const { return partial_; }
+    bool continuing() const { return continuing_; }
 
    private:
     std::string partial_;
@@ -184,6 +185,8 @@ class ServiceLog {
     // quarter of the log path's time).
     void line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now);
     void flush();  // after a batch of lines
+    // Keeps the lines of a read in the ring (LogRing::append_read), if it has one.
+    void keep(Stream stream, bool continued, std::string_view head, std::string_view body, std::chrono::system_clock::time_point now);
     const LogSpec& spec() const { return spec_; }
     const std::string& name() const { return name_; }
 
@@ -272,19 +275,9 @@ class LogHub {
     void flush_followers();
     std::map<std::string, std::shared_ptr<LogRing>> rings_;
     std::vector<std::unique_ptr<Follower>> followers_;
-    uint64_t seq_ = 0;  // orders the lines of every service
+    uint64_t seq_ = 0;  // orders the reads (and messages) of every service
     std::string noted_name_;  // the service the supervisor's message being written is about
-    // The lines of the read being split, for the ring of `batch_.ring`: appended at the end of
-    // the read (keep_batch), each still pointing into the read buffer.
-    static constexpr size_t kMaxBatch = 4096;
-    struct Batch {
-        std::vector<LogLine> lines;
-        LogRing* ring = nullptr;
-        uint64_t first_seq = 0;
-        std::chrono::system_clock::time_point time{};
-        Stream stream = Stream::out;
-    } batch_;
-    void keep_batch();
+    std::string read_head_;   // Pipe::take: what a pipe's splitter held before the read
     uv_timer_t* drops_timer_ = nullptr;  // tells followers their dropped lines once they have room
     uv_loop_t* loop_ = nullptr;
     std::unique_ptr<OutputQueue> stdout_;
