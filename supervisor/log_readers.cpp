@@ -45,7 +45,31 @@ bool wanted(const std::vector<std::string>& names, const std::string& service) {
 
 }  // namespace
 
-std::string LogHub::recent(const Query& query) const {
+void LogHub::keep_read(LogRing& ring, Stream stream, bool continued, std::string_view head, std::string_view body,
+                       std::chrono::system_clock::time_point now) {
+    size_t newer = head.size() + body.size(), older = pending_.head.size() + pending_.body.size();
+    if (pending_.ring == &ring && ring.pushes_out(older, newer)) {
+        ring.clear();  // what storing the pending read and then this one would leave of them
+        pending_.ring = nullptr;
+    }
+    keep_pending();
+    pending_.ring = &ring;
+    pending_.seq = ++seq_;
+    pending_.time = now;
+    pending_.stream = stream;
+    pending_.continued = continued;
+    pending_.head.assign(head);
+    pending_.body = body;
+}
+
+void LogHub::keep_pending() {
+    if (!pending_.ring) return;
+    pending_.ring->append_read(pending_.seq, pending_.time, pending_.stream, pending_.continued, pending_.head, pending_.body);
+    pending_.ring = nullptr;
+}
+
+std::string LogHub::recent(const Query& query) {
+    keep_pending();
     struct Line {
         const std::string* service;
         LogRecord record;
@@ -146,6 +170,7 @@ void LogHub::note(const std::string& service, int level, std::string_view text, 
                   bool continued) {
     auto found = rings_.find(service);
     if (found == rings_.end()) return;
+    keep_pending();  // (the lines before the message, before it)
     LogRecord record{.seq = ++seq_, .time = now, .stream = Stream::supervisor, .continued = continued, .level = level, .text = text};
     found->second->append(record);
     if (followers_.empty()) return;

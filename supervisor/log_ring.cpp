@@ -122,8 +122,7 @@ void LogRing::append_read(uint64_t seq, std::chrono::system_clock::time_point ti
     if (total <= room()) return store(h, head, body);
     // Longer than the ring: it is the ring's only chunk, from the first line (or piece) that
     // starts in its last room() bytes. (A newline as the last byte ends the last line.)
-    count_ = used_ = head_ = tail_ = wrap_at_ = 0;
-    wrapped_ = false;
+    clear();
     size_t low = total - room();
     size_t newline = bytes.find_newline(low - 1, total - 1);
     if (newline < total - 1) {

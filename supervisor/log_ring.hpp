@@ -55,6 +55,15 @@ class LogRing {
     // alone, it is kept cut as append() cuts a line.
     void append_read(uint64_t seq, std::chrono::system_clock::time_point time, Stream stream, bool continued, std::string_view head,
                      std::string_view body);
+    // Whether a read of `newer` bytes (head and body) stored right after one of `older` bytes
+    // pushes that one out, and so every chunk before it: then the older need not be stored.
+    bool pushes_out(size_t older, size_t newer) const {
+        return newer > room() || (older <= room() && footprint(older) + footprint(newer) > capacity_);
+    }
+    void clear() {
+        count_ = used_ = head_ = tail_ = wrap_at_ = 0;
+        wrapped_ = false;
+    }
     size_t chunks() const { return count_; }
     size_t bytes() const { return capacity_ == 0 ? 0 : used_; }  // stored, with bookkeeping
     size_t lines() const;                                         // counted by splitting: for tests

@@ -26,8 +26,9 @@ namespace {
 
 constexpr size_t kConsoleLimit = 8 << 20;  // bytes waiting for a slow console reader
 constexpr size_t kReadChunk = 256 * 1024;
-// Every read of every pipe lands here (one thread, and each read is consumed before the next).
-char read_buffer[kReadChunk];
+// Every read of every pipe lands in one of these (one thread, and each read is consumed before
+// the next), the one the newest read kept for a ring does not hold (LogHub::read_buffer).
+char read_buffers[2][kReadChunk];
 // A busy service's output pipe is enlarged to this (Linux's default is 64 KiB): the writer
 // then wakes the loop sixteen times less often, and a burst of small writes fits while the
 // reader rests (Pipe::on_read). Only busy pipes, and at most kMaxEnlargedPipes at once: the
@@ -348,7 +349,7 @@ void ServiceLog::line(Stream stream, std::string_view text, bool continued, std:
 }
 
 void ServiceLog::keep(Stream stream, bool continued, std::string_view head, std::string_view body, std::chrono::system_clock::time_point now) {
-    if (ring_->capacity() > 0 && head.size() + body.size() > 0) ring_->append_read(++hub_.seq_, now, stream, continued, head, body);
+    if (ring_->capacity() > 0 && head.size() + body.size() > 0) hub_.keep_read(*ring_, stream, continued, head, body, now);
 }
 
 void ServiceLog::flush() {
@@ -380,8 +381,9 @@ class LogHub::Pipe {
     void finish(bool drain = false) {
         uv_os_fd_t fd;
         ssize_t n;
-        while (drain && uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0 && (n = ::read(fd, read_buffer, sizeof read_buffer)) > 0)
-            take(read_buffer, static_cast<size_t>(n));
+        char* buffer;
+        while (drain && uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0 && (n = ::read(fd, buffer = hub_.read_buffer(), kReadChunk)) > 0)
+            take(buffer, static_cast<size_t>(n));
         auto now = std::chrono::system_clock::now();
         log_->keep(stream_, splitter_.continuing(), splitter_.partial(), {}, now);
         splitter_.finish([&](std::string_view line, bool continued) { log_->line(stream_, line, continued, now); });
@@ -423,8 +425,8 @@ class LogHub::Pipe {
     }
 
     void resume() {
-        uv_read_start(reinterpret_cast<uv_stream_t*>(handle_), [](uv_handle_t*, size_t, uv_buf_t* buf) {
-            *buf = uv_buf_init(read_buffer, sizeof read_buffer);
+        uv_read_start(reinterpret_cast<uv_stream_t*>(handle_), [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+            *buf = uv_buf_init(static_cast<Pipe*>(h->data)->hub_.read_buffer(), kReadChunk);
         }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<Pipe*>(s->data)->on_read(n, buf); });
     }
 
@@ -551,6 +553,12 @@ void LogHub::close() {
     }
 }
 
+char* LogHub::read_buffer() {
+    auto at = reinterpret_cast<uintptr_t>(pending_.body.data()), first = reinterpret_cast<uintptr_t>(read_buffers[0]);
+    bool in_first = pending_.ring && !pending_.body.empty() && at >= first && at < first + kReadChunk;
+    return read_buffers[in_first ? 1 : 0];
+}
+
 std::shared_ptr<ServiceLog> LogHub::service_log(const ServiceSpec& spec) {
     std::shared_ptr<SyslogDestination> syslog;
     if (!spec.log.syslog.empty()) {
@@ -561,6 +569,7 @@ std::shared_ptr<ServiceLog> LogHub::service_log(const ServiceSpec& spec) {
             slot = syslog;
         }
     }
+    keep_pending();  // (before a ring changes size)
     auto& ring = rings_[spec.name];
     if (!ring) ring = std::make_shared<LogRing>();
     ring->set_capacity(static_cast<size_t>(spec.log.buffer));

@@ -242,7 +242,7 @@ class LogHub {
     };
     // The recent lines of the services, oldest first, interleaved in the order they came:
     // "web | line", "web:err | line", "supervisor | web: started (pid 7)", or JSON lines.
-    std::string recent(const Query& query) const;
+    std::string recent(const Query& query);
     // Sends `reader` every new line of the services of `query` (names and json) until the
     // reader goes or end_followers(). False (and nothing kept) when kMaxFollowers follow already.
     bool follow(const Query& query, std::unique_ptr<Reader> reader);
@@ -259,7 +259,10 @@ class LogHub {
     // service it names ("web: started (pid 7)"); `first`: the line that names it.
     void note_message(std::string_view line, bool first, int level, std::chrono::system_clock::time_point now);
     // A removed service's lines are forgotten.
-    void forget(const std::string& service) { rings_.erase(service); }
+    void forget(const std::string& service) {
+        keep_pending();
+        rings_.erase(service);
+    }
 
    private:
     friend class ServiceLog;
@@ -278,6 +281,25 @@ class LogHub {
     uint64_t seq_ = 0;  // orders the reads (and messages) of every service
     std::string noted_name_;  // the service the supervisor's message being written is about
     std::string read_head_;   // Pipe::take: what a pipe's splitter held before the read
+    // The newest read is stored in its ring only once it has to be: most reads of a busy pipe
+    // are pushed out whole by its next read before anyone asks, and are then never copied. Its
+    // bytes wait in the read buffer they came in (there are two: the next read goes to the
+    // other one), what the splitter held before in a copy.
+    struct PendingRead {
+        LogRing* ring = nullptr;
+        uint64_t seq = 0;
+        std::chrono::system_clock::time_point time{};
+        Stream stream = Stream::out;
+        bool continued = false;
+        std::string head;
+        std::string_view body;
+    } pending_;
+    // A read for `ring` (ServiceLog::keep): the pending one is stored first unless this one
+    // pushes it out.
+    void keep_read(LogRing& ring, Stream stream, bool continued, std::string_view head, std::string_view body,
+                   std::chrono::system_clock::time_point now);
+    void keep_pending();  // stores the pending read now: before the rings are read or changed
+    char* read_buffer();  // where the next read goes: not where the pending read's bytes are
     uv_timer_t* drops_timer_ = nullptr;  // tells followers their dropped lines once they have room
     uv_loop_t* loop_ = nullptr;
     std::unique_ptr<OutputQueue> stdout_;

@@ -270,3 +270,26 @@ TEST_CASE("log ring: reads of both streams and messages agree with every line sp
         for (size_t k = 0; k < after.size(); ++k) REQUIRE(after[k].text == before[before.size() - after.size() + k].text);
     }
 }
+
+TEST_CASE("log ring: a read that pushes out the one before it leaves nothing older either") {
+    std::mt19937 random(16);
+    for (size_t capacity : {1024, 4096, 65536}) {
+        for (int round = 0; round < 2000; ++round) {
+            LogRing ring(capacity);
+            for (int i = random() % 5; i > 0; --i) ring.append_read(1, {}, Stream::out, false, std::string(random() % 300, 'o') + "\n", {});
+            auto read = [&] {
+                size_t size = random() % 2 ? random() % (capacity + capacity / 2) : random() % (capacity / 2);
+                std::string text(size, 'x');
+                for (size_t at = random() % 200; at < size; at += 1 + random() % 200) text[at] = '\n';
+                return text + "\n";
+            };
+            std::string older = read(), newer = read();
+            bool out = ring.pushes_out(older.size(), newer.size());
+            ring.append_read(2, {}, Stream::out, false, older, {});
+            ring.append_read(3, {}, Stream::out, false, newer, {});
+            bool only_newer = true;
+            ring.for_each([&](const LogRecord& r) { only_newer = only_newer && r.seq == 3; });
+            if (out) REQUIRE(only_newer);
+        }
+    }
+}
