@@ -47,8 +47,7 @@ bool wanted(const std::vector<std::string>& names, const std::string& service) {
 
 void LogHub::keep_read(LogRing& ring, Stream stream, bool continued, std::string_view head, std::string_view body,
                        std::chrono::system_clock::time_point now) {
-    size_t newer = head.size() + body.size(), older = pending_.head.size() + pending_.body.size();
-    if (pending_.ring == &ring && ring.pushes_out(older, newer)) {
+    if (pending_.ring == &ring && ring.pushes_out(head.size() + body.size())) {
         ring.clear();  // what storing the pending read and then this one would leave of them
         pending_.ring = nullptr;
     }

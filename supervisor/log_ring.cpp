@@ -48,9 +48,9 @@ LogRecord LogRing::record_of(const Header& h) {
 }
 
 void LogRing::drop_oldest() {
-    uint32_t size;
-    std::memcpy(&size, block_.data() + tail_ + offsetof(Header, size), sizeof size);
-    size_t gone = footprint(size);
+    Header h;
+    std::memcpy(&h, block_.data() + tail_, sizeof h);
+    size_t gone = footprint(h.skip + h.size);
     used_ -= gone;
     tail_ += gone;
     if (--count_ == 0) {
@@ -60,6 +60,27 @@ void LogRing::drop_oldest() {
         tail_ = 0;
         wrapped_ = false;
     }
+}
+
+bool LogRing::trim_oldest(size_t from) {
+    Header h;
+    std::memcpy(&h, block_.data() + tail_, sizeof h);
+    if (h.whole) return false;
+    // The header moves to `at` (a multiple of 8, as every chunk starts at one), right before
+    // the first line that starts after it; the chunk still ends where it did.
+    size_t start = tail_ + sizeof h + h.skip, end = start + h.size, first = ((from + 7) & ~size_t{7}) + sizeof h;
+    if (first >= end) return false;
+    const void* newline = std::memchr(block_.data() + first - 1, '\n', end - first);
+    if (!newline) return false;
+    size_t keep = static_cast<size_t>(static_cast<const char*>(newline) - block_.data()) + 1, at = (keep - sizeof h) & ~size_t{7};
+    if (keep == end) return false;
+    h.skip = static_cast<uint8_t>(keep - at - sizeof h);
+    h.size = static_cast<uint32_t>(end - keep);
+    h.continued = 0;
+    std::memcpy(block_.data() + at, &h, sizeof h);
+    used_ -= at - tail_;
+    tail_ = at;
+    return true;
 }
 
 char* LogRing::make_room(size_t need) {
@@ -74,7 +95,7 @@ char* LogRing::make_room(size_t need) {
             continue;
         }
         if (tail_ - head_ >= need) break;
-        drop_oldest();
+        if (!trim_oldest(head_ + need)) drop_oldest();
     }
     char* at = block_.data() + head_;
     head_ += need;

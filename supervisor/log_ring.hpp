@@ -55,11 +55,10 @@ class LogRing {
     // alone, it is kept cut as append() cuts a line.
     void append_read(uint64_t seq, std::chrono::system_clock::time_point time, Stream stream, bool continued, std::string_view head,
                      std::string_view body);
-    // Whether a read of `newer` bytes (head and body) stored right after one of `older` bytes
-    // pushes that one out, and so every chunk before it: then the older need not be stored.
-    bool pushes_out(size_t older, size_t newer) const {
-        return newer > room() || (older <= room() && footprint(older) + footprint(newer) > capacity_);
-    }
+    // Whether a read of `newer` bytes (head and body) pushes out every chunk before it: then
+    // the one before it need not be stored.
+    // (Anything kept beside a chunk takes footprint(1) bytes at least.)
+    bool pushes_out(size_t newer) const { return newer > room() || footprint(newer) + footprint(1) > capacity_; }
     void clear() {
         count_ = used_ = head_ = tail_ = wrap_at_ = 0;
         wrapped_ = false;
@@ -82,7 +81,8 @@ class LogRing {
         uint8_t continued;
         uint8_t level;
         uint8_t whole;  // one line as it is (append); else the lines of a read (append_read)
-        uint8_t pad[4];
+        uint8_t skip;   // bytes between the header and the bytes (< 8: see trim_oldest)
+        uint8_t pad[3];
     };
     static_assert(sizeof(Header) == kOverhead);
     // Calls f(const Header&, std::string_view bytes) for every chunk, oldest first.
@@ -91,6 +91,9 @@ class LogRing {
     // A record with the chunk's time, stream and marks (no text).
     static LogRecord record_of(const Header& h);
     void drop_oldest();
+    // Drops the first lines of the oldest chunk, of a read, so that it starts at `from` or
+    // after; false (nothing done) when it has no line that starts there but for its last byte.
+    bool trim_oldest(size_t from);
     // Pushes out the oldest chunks until `need` bytes side by side are free; returns where.
     char* make_room(size_t need);
     // Stores a chunk: the header (its size set here) and the bytes of a then b.
@@ -114,8 +117,8 @@ void LogRing::for_each_chunk(F&& f) const {
         if (upper && at == wrap_at_) at = 0, upper = false;
         Header h;
         std::memcpy(&h, block_.data() + at, sizeof h);
-        f(static_cast<const Header&>(h), std::string_view(block_.data() + at + sizeof h, h.size));
-        at += footprint(h.size);
+        f(static_cast<const Header&>(h), std::string_view(block_.data() + at + sizeof h + h.skip, h.size));
+        at += footprint(h.skip + h.size);
     }
 }
 
