@@ -69,25 +69,40 @@ void LogHub::keep_pending() {
 
 std::string LogHub::recent(const Query& query) {
     keep_pending();
-    struct Line {
+    // Chunks, not lines (a ring of short lines holds many): of each service those with its
+    // last N lines, the first of them with `skip` lines not asked for.
+    struct Read {
         const std::string* service;
-        LogRecord record;
+        LogRing::Chunk chunk;
+        size_t skip = 0;
     };
-    std::vector<Line> lines;
+    std::vector<Read> reads;
     for (auto& entry : rings_) {
         const std::string* name = &entry.first;  // (clang cannot capture a structured binding)
         if (!wanted(query.names, *name)) continue;
-        size_t first = lines.size();
-        entry.second->for_each([&](const LogRecord& r) {
-            if (!query.since || r.time >= *query.since) lines.push_back({name, r});
+        size_t first = reads.size();
+        entry.second->for_each_chunk([&](const LogRing::Chunk& c) {
+            if (!query.since || c.record.time >= *query.since) reads.push_back({name, c});  // (a read's lines share its time)
         });
-        if (query.lines && lines.size() - first > *query.lines)
-            lines.erase(lines.begin() + static_cast<long>(first), lines.end() - static_cast<long>(*query.lines));
+        if (!query.lines) continue;
+        size_t want = *query.lines, from = reads.size();
+        for (; from > first && want > 0; --from) {
+            size_t lines = 0;
+            LogRing::lines_of(reads[from - 1].chunk, [&](const LogRecord&) { ++lines; });
+            reads[from - 1].skip = lines > want ? lines - want : 0;
+            want -= std::min(want, lines);
+        }
+        reads.erase(reads.begin() + static_cast<long>(first), reads.begin() + static_cast<long>(from));
     }
     // The lines of one read share its sequence number and come in order: a stable sort.
-    std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.record.seq < b.record.seq; });
+    std::stable_sort(reads.begin(), reads.end(), [](const Read& a, const Read& b) { return a.chunk.record.seq < b.chunk.record.seq; });
     std::string out;
-    for (auto& line : lines) format_record(out, *line.service, line.record, query.json);
+    for (auto& read : reads) {
+        size_t n = 0;
+        LogRing::lines_of(read.chunk, [&](const LogRecord& r) {
+            if (n++ >= read.skip) format_record(out, *read.service, r, query.json);
+        });
+    }
     return out;
 }
 

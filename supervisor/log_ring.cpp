@@ -180,13 +180,11 @@ void LogRing::set_capacity(size_t capacity) {
     if (capacity == capacity_) return;
     LogRing other(capacity);
     if (capacity > 0) {
-        for_each_chunk([&](const Header& h, std::string_view bytes) {
-            LogRecord r = record_of(h);
-            r.text = bytes;
-            if (h.whole)
-                other.append(r);
+        for_each_chunk([&](const Chunk& c) {
+            if (c.whole)
+                other.append(c.record);
             else
-                other.append_read(r.seq, r.time, r.stream, r.continued, bytes, {});
+                other.append_read(c.record.seq, c.record.time, c.record.stream, c.record.continued, c.record.text, {});
         });
     }
     *this = std::move(other);

@@ -70,6 +70,18 @@ class LogRing {
     // LineSplitter split them.
     template <class F>
     void for_each(F&& f) const;
+    // A chunk: a read (its bytes in record.text) or one line as it is (whole).
+    struct Chunk {
+        LogRecord record;
+        bool whole = false;
+    };
+    // Calls f(const Chunk&) for every chunk, oldest first (a query over many lines holds chunks,
+    // far fewer than lines).
+    template <class F>
+    void for_each_chunk(F&& f) const;
+    // Calls f(const LogRecord&) for every line of `chunk`.
+    template <class F>
+    static void lines_of(const Chunk& chunk, F&& f);
 
    private:
     struct Header {
@@ -85,9 +97,6 @@ class LogRing {
         uint8_t pad[3];
     };
     static_assert(sizeof(Header) == kOverhead);
-    // Calls f(const Header&, std::string_view bytes) for every chunk, oldest first.
-    template <class F>
-    void for_each_chunk(F&& f) const;
     // A record with the chunk's time, stream and marks (no text).
     static LogRecord record_of(const Header& h);
     void drop_oldest();
@@ -117,37 +126,42 @@ void LogRing::for_each_chunk(F&& f) const {
         if (upper && at == wrap_at_) at = 0, upper = false;
         Header h;
         std::memcpy(&h, block_.data() + at, sizeof h);
-        f(static_cast<const Header&>(h), std::string_view(block_.data() + at + sizeof h + h.skip, h.size));
+        Chunk chunk{record_of(h), h.whole != 0};
+        chunk.record.text = std::string_view(block_.data() + at + sizeof h + h.skip, h.size);
+        f(static_cast<const Chunk&>(chunk));
         at += footprint(h.skip + h.size);
     }
 }
 
 template <class F>
+void LogRing::lines_of(const Chunk& chunk, F&& f) {
+    LogRecord r = chunk.record;
+    if (chunk.whole) {
+        f(static_cast<const LogRecord&>(r));
+        return;
+    }
+    // As LineSplitter splits a stream that starts here: at a newline, or after kMaxLine bytes
+    // without one; what is left at the end (a piece, or the stream's last line) too.
+    std::string_view rest = r.text;
+    while (!rest.empty()) {
+        size_t newline = rest.substr(0, kMaxLine + 1).find('\n');
+        if (newline == std::string_view::npos) {
+            r.text = rest.substr(0, kMaxLine);
+            rest.remove_prefix(r.text.size());
+            f(static_cast<const LogRecord&>(r));
+            r.continued = true;
+            continue;
+        }
+        r.text = rest.substr(0, newline);
+        rest.remove_prefix(newline + 1);
+        f(static_cast<const LogRecord&>(r));
+        r.continued = false;
+    }
+}
+
+template <class F>
 void LogRing::for_each(F&& f) const {
-    for_each_chunk([&](const Header& h, std::string_view rest) {
-        LogRecord r = record_of(h);
-        if (h.whole) {
-            r.text = rest;
-            f(static_cast<const LogRecord&>(r));
-            return;
-        }
-        // As LineSplitter splits a stream that starts here: at a newline, or after kMaxLine
-        // bytes without one; what is left at the end (a piece, or the stream's last line) too.
-        while (!rest.empty()) {
-            size_t newline = rest.substr(0, kMaxLine + 1).find('\n');
-            if (newline == std::string_view::npos) {
-                r.text = rest.substr(0, kMaxLine);
-                rest.remove_prefix(r.text.size());
-                f(static_cast<const LogRecord&>(r));
-                r.continued = true;
-                continue;
-            }
-            r.text = rest.substr(0, newline);
-            rest.remove_prefix(newline + 1);
-            f(static_cast<const LogRecord&>(r));
-            r.continued = false;
-        }
-    });
+    for_each_chunk([&](const Chunk& chunk) { lines_of(chunk, f); });
 }
 
 }  // namespace sv
