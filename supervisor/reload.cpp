@@ -87,7 +87,6 @@ void Supervisor::reload_directory() {
         }
         changed.push_back(spec.name);
         slot.intent = "reload";
-        slot.waiting = false;
         // The old run stops; the new file runs once it is down (Service::replace).
         apply(slot, slot.service.replace(std::move(spec), now));
     }
@@ -100,7 +99,6 @@ void Supervisor::reload_directory() {
         removed.push_back(name);
         Slot& slot = *services_.at(name);
         slot.intent = "reload";
-        slot.waiting = false;
         apply(slot, slot.service.remove(now));
     }
     std::string summary = "reloaded " + options_.config_dir + ": " + std::to_string(added.size()) + " added" +

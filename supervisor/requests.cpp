@@ -100,15 +100,15 @@ std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Waiter& wait
             if (s.goal() != Goal::up) return std::pair{true, ""};
             if (s.state() == State::failed) return std::pair{false, name + ": failed (" + s.reason() + ")"};
             if (s.state() == State::exited) return std::pair{true, ""};  // a longrun that finished as its policy allows
-            if (slot.waiting) {
-                std::string blocked = blocked_dependencies(slot);
+            if (s.waiting()) {
+                std::string blocked = blocked_dependencies(s, *this);
                 if (!blocked.empty()) return std::pair{false, name + ": waiting for " + blocked};
             }
             return std::nullopt;
         case Request::start:
         case Request::restart:
-            if (slot.waiting) {
-                std::string blocked = blocked_dependencies(slot);
+            if (s.waiting()) {
+                std::string blocked = blocked_dependencies(s, *this);
                 if (blocked.empty()) return std::nullopt;
                 return std::pair{false, name + ": did not start: it starts after " + blocked};
             }
@@ -140,7 +140,7 @@ std::string Supervisor::start_refusal(const Slot& slot, Request::Verb verb, cons
     if (s.goal() == Goal::gone)
         return name + ": removed from " + options_.config_dir + " by a reload; it starts again only once its file is back (then reload)";
     if (verb == Request::start && (s.state() == State::starting || s.state() == State::running)) return {};
-    std::string blocked = blocked_dependencies(slot, starting);
+    std::string blocked = blocked_dependencies(s, *this, starting);
     if (blocked.empty()) return {};
     return name + ": not " + (verb == Request::start ? "started" : "restarted") + ": it starts after " + blocked +
            "; start " + (s.spec().after.size() == 1 ? "it" : "them") + " first, or in the same command";
@@ -195,7 +195,7 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
         case Request::signal: {
             Slot& slot = *slots[0];
             if (!slot.service.has_process()) return reply->send(false, slot.service.spec().name + " is not running");
-            ::kill(-slot.pgid, request.signal_number);
+            processes_.kill(-slot.pgid, request.signal_number);
             return reply->send(true, signal_name(request.signal_number) + " sent to " + slot.service.spec().name +
                                          " (process group " + std::to_string(slot.pgid) + ")");
         }
@@ -223,10 +223,7 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
         Service& s = slot.service;
         spdlog::info("{}: {} requested", s.spec().name, intent_word(request.verb));
         slot.intent = intent_word(request.verb);
-        if (request.verb != Request::start) {
-            slot.waiting = false;
-            apply(slot, s.stop(now));
-        }
+        if (request.verb != Request::start) apply(slot, s.stop(now));
         if (goal == Goal::up) s.want_up();
     }
     // Started once every goal is set: a service named after its dependency waits for it.
@@ -335,19 +332,15 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
         if (s.state() == State::stopped && !spec.enabled && reason.empty()) reason = "disabled";
         if (s.state() == State::backoff) reason += "; restarting in " + format_duration(slot->timer_delay);  // as logged
         if (up || s.state() == State::starting) reason.clear();
-        if (slot->waiting) {
-            std::string missing;
-            dependencies_ready(*slot, &missing);
-            reason = "waiting for " + missing + " to be ready";
-        }
-        if (up && !s.ready() && !slot->check_message.empty()) reason = "not ready: " + slot->check_message;
-        if (!slot->notify_status.empty()) reason += std::string(reason.empty() ? "" : "; ") + slot->notify_status;
+        if (s.waiting()) reason = "waiting for " + missing_dependencies(s, *this) + " to be ready";
+        if (up && !s.ready() && !s.check_message().empty()) reason = "not ready: " + s.check_message();
+        if (!s.notify_status().empty()) reason += std::string(reason.empty() ? "" : "; ") + s.notify_status();
         std::string health = !spec.health.probe.any() ? ""
-                             : !slot->health_checked  ? "unknown"
-                             : slot->health_failures == 0
+                             : !s.health_checked()    ? "unknown"
+                             : s.health_failures() == 0
                                  ? "ok"
-                                 : "failing " + std::to_string(slot->health_failures) + "/" + std::to_string(spec.health.retries);
-        if (slot->health_failures > 0 && up) reason += std::string(reason.empty() ? "" : "; ") + "health: " + slot->check_message;
+                                 : "failing " + std::to_string(s.health_failures()) + "/" + std::to_string(spec.health.retries);
+        if (s.health_failures() > 0 && up) reason += std::string(reason.empty() ? "" : "; ") + "health: " + s.check_message();
         if (s.next_spec())
             reason += std::string(reason.empty() ? "" : "; ") +
                       (s.goal() == Goal::up ? "changed: restarting with the new file" : "changed: the new file applies once stopped");
@@ -363,8 +356,8 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
                    ", \"last_exit\": " + (s.last_status() ? json_string(describe_status(*s.last_status())) : "null") +
                    ", \"ready\": " + (s.ready() ? "true" : "false") +
                    ", \"health\": " + json_or_null(health) +
-                   ", \"health_failures\": " + std::to_string(slot->health_failures) +
-                   ", \"last_check\": " + json_or_null(slot->check_message) +
+                   ", \"health_failures\": " + std::to_string(s.health_failures()) +
+                   ", \"last_check\": " + json_or_null(s.check_message()) +
                    ", \"type\": " + json_string(spec.type == ServiceType::oneshot ? "oneshot" : "longrun") +
                    ", \"reason\": " + json_string(reason) +  // text: "" when there is nothing to say
                    ", \"description\": " + json_string(spec.description) +

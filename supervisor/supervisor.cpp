@@ -11,24 +11,15 @@
 #include <stdexcept>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
 #include "socket_path.hpp"
 #include "supervisor_parts.hpp"
 #include "units.hpp"
 
 namespace sv {
 
-namespace {
-
-// True while any child (service, check or orphan) exists, ended or not; reaps nothing.
-bool have_children() {
-    siginfo_t info{};
-    return ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
-}
-
-}  // namespace
-
-Supervisor::Supervisor(uv_loop_t* loop, Options options, char** environ)
-    : loop_(loop), options_(std::move(options)), environ_(environ) {}
+Supervisor::Supervisor(uv_loop_t* loop, Options options, char** environ, ProcessControl& processes)
+    : loop_(loop), options_(std::move(options)), environ_(environ), processes_(processes) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -47,7 +38,9 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
             done(status == 0 ? output.substr(0, output.find('\n')) : std::string());
         });
     });
-    signals_.open(loop_, [this](const signalfd_siginfo& info) { on_signal(static_cast<int>(info.ssi_signo), static_cast<pid_t>(info.ssi_pid)); });
+    signals_.open(loop_, [this](const signalfd_siginfo& info) {
+        at_boundary("a signal", [&] { on_signal(static_cast<int>(info.ssi_signo), static_cast<pid_t>(info.ssi_pid)); });
+    });
     oom_kills_ = memory_oom_kills();
     if (::getpid() != 1) {
         // Not PID 1: adopt orphans anyway, so that every descendant is ours to reap.
@@ -66,7 +59,9 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
     open_control_socket();
     settle_hook_ = new_handle<uv_check_t>(this);
     uv_check_init(loop_, settle_hook_);
-    uv_check_start(settle_hook_, [](uv_check_t* h) { static_cast<Supervisor*>(h->data)->settle(); });
+    uv_check_start(settle_hook_, [](uv_check_t* h) noexcept {
+        at_boundary("settling after events", [&] { static_cast<Supervisor*>(h->data)->settle(); });
+    });
     reload_timer_ = new_handle<uv_timer_t>(this);
     uv_timer_init(loop_, reload_timer_);
     waiter_timer_ = new_handle<uv_timer_t>(this);
@@ -129,7 +124,6 @@ Supervisor::Slot& Supervisor::add(ServiceSpec spec) {
 void Supervisor::renew_spec(Slot& slot) {
     unwatch_files(slot);
     end_checks(slot);
-    slot.waiting = false;
     slot.log = logs_.service_log(slot.service.spec());
     watch_files(slot);
 }
@@ -170,19 +164,15 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
                 if (!service.has_process()) return;
                 break;
             case Action::signal_group:
-                if (slot.pgid <= 0) break;
-                // Before the child's setsid() its group does not exist yet: signal the child itself.
-                if (::kill(-slot.pgid, action.signal) < 0 && errno == ESRCH && service.has_process())
-                    ::kill(service.pid(), action.signal);
-                if (action.signal == SIGKILL && service.state() == State::stopping)
-                    spdlog::warn("{}: did not stop within {}; sent SIGKILL to its process group", service.spec().name,
-                                 format_duration(service.spec().stop.timeout));
+                signal_group(slot, action.signal);
                 break;
             case Action::arm_timer:
                 slot.timer_delay = action.delay;
-                uv_timer_start(slot.timer, [](uv_timer_t* t) {
-                    auto* s = static_cast<Slot*>(t->data);
-                    s->owner->apply(*s, s->service.timer_fired(Clock::now()));
+                uv_timer_start(slot.timer, [](uv_timer_t* t) noexcept {
+                    at_boundary("a service's timer", [&] {
+                        auto* s = static_cast<Slot*>(t->data);
+                        s->owner->apply(*s, s->service.timer_fired(Clock::now()));
+                    });
                 }, static_cast<uint64_t>(action.delay.count()), 0);
                 break;
             case Action::cancel_timer:
@@ -201,8 +191,30 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
                                              "); exit status " + std::to_string(code));
                 }
                 break;
+            case Action::run_check:
+                schedule_check(slot, action.delay);
+                break;
+            case Action::end_checks:
+                end_checks(slot);
+                break;
+            case Action::say:
+                spdlog::log(static_cast<spdlog::level::level_enum>(action.level), "{}", action.text);
+                break;
+            case Action::note:
+                logs_.note(service.spec().name, action.level, action.text, std::chrono::system_clock::now());
+                break;
         }
     }
+}
+
+void Supervisor::signal_group(Slot& slot, int signal) {
+    Service& service = slot.service;
+    if (slot.pgid <= 0) return;
+    // Before the child's setsid() its group does not exist yet: signal the child itself.
+    if (processes_.kill(-slot.pgid, signal) < 0 && errno == ESRCH && service.has_process()) processes_.kill(service.pid(), signal);
+    if (signal == SIGKILL && service.state() == State::stopping)
+        spdlog::warn("{}: did not stop within {}; sent SIGKILL to its process group", service.spec().name,
+                     format_duration(service.spec().stop.timeout));
 }
 
 void Supervisor::spawn(Slot& slot) {
@@ -213,7 +225,7 @@ void Supervisor::spawn(Slot& slot) {
     std::string why;
     if (!open_notify(slot, why)) return start_failed(slot, why);
     if (!logs_.prepare(slot.plan, slot.log, why)) return start_failed(slot, why);
-    auto launched = launch(slot.plan);
+    auto launched = processes_.launch(slot.plan);
     int fork_error = errno;
     logs_.after_fork(slot.plan);
     if (!launched) return start_failed(slot, std::string("cannot fork: ") + std::strerror(fork_error));
@@ -226,9 +238,11 @@ void Supervisor::spawn(Slot& slot) {
     slot.service.spawned(launched->pid, Clock::now());
     slot.exec_poll = new_handle<uv_poll_t>(&slot);
     uv_poll_init(loop_, slot.exec_poll, slot.exec_fd);
-    uv_poll_start(slot.exec_poll, UV_READABLE, [](uv_poll_t* p, int, int) {
-        auto* s = static_cast<Slot*>(p->data);
-        s->owner->on_exec_status(*s);
+    uv_poll_start(slot.exec_poll, UV_READABLE, [](uv_poll_t* p, int, int) noexcept {
+        at_boundary("a service's exec status", [&] {
+            auto* s = static_cast<Slot*>(p->data);
+            s->owner->on_exec_status(*s);
+        });
     });
 }
 
@@ -237,10 +251,8 @@ void Supervisor::on_exec_status(Slot& slot) {
     if (std::holds_alternative<ExecPending>(status)) return;
     if (auto* failure = std::get_if<ExecFailure>(&status)) slot.exec_failure = *failure;
     else {
-        slot.service.exec_succeeded(Clock::now());
-        spdlog::info("{}: started (pid {})", slot.service.spec().name, slot.service.pid());
         close_exec_pipe(slot);
-        return on_running(slot);
+        return apply(slot, slot.service.exec_succeeded(Clock::now()));
     }
     close_exec_pipe(slot);
 }
@@ -276,7 +288,6 @@ void Supervisor::on_child_exit(pid_t pid, int status) {
 }
 
 void Supervisor::on_service_ended(Slot& slot, const Outcome& outcome) {
-    end_checks(slot);
     Service& service = slot.service;
     bool was_stopping = service.state() == State::stopping;
     Actions actions = service.ended(outcome, Clock::now());
@@ -318,7 +329,7 @@ void Supervisor::on_service_ended(Slot& slot, const Outcome& outcome) {
 
 void Supervisor::on_signal(int sig, pid_t sender) {
     if (sig == SIGCHLD) {
-        reap_children([this](pid_t pid, int status) { on_child_exit(pid, status); });
+        processes_.reap([this](pid_t pid, int status) { on_child_exit(pid, status); });
         return;
     }
     bool single_command = services_.count("main") && !options_.command.empty();
@@ -327,7 +338,7 @@ void Supervisor::on_signal(int sig, pid_t sender) {
     if (single_command) {
         // tini-compatible: every signal goes to the command, and its end ends the container.
         Slot& main = *services_.at("main");
-        if (main.service.has_process()) ::kill(-main.pgid, sig), passed_to_main_ = sig;
+        if (main.service.has_process()) processes_.kill(-main.pgid, sig), passed_to_main_ = sig;
         if (!shutdown_signal && sig != SIGHUP) forward(sig);
         return;  // the directory reloads through `supervisor reload` in this mode
     }
@@ -342,7 +353,7 @@ void Supervisor::forward(int sig) {
         const auto& wanted = slot->service.spec().forward_signals;
         if (std::find(wanted.begin(), wanted.end(), sig) == wanted.end()) continue;
         if (!slot->service.has_process()) continue;
-        ::kill(-slot->pgid, sig);
+        processes_.kill(-slot->pgid, sig);
         ++delivered;
     }
     if (delivered == 0 && (options_.command.empty()))
@@ -357,10 +368,9 @@ void Supervisor::begin_shutdown(int exit_code, const std::string& why) {
     tell_outer_manager("STOPPING=1");
     auto now = Clock::now();
     for (auto& [name, slot] : services_) {
-        slot->waiting = false;
         slot->intent = "shutdown";
         // One already stopping is not started again once down; the others stop in order below.
-        if (slot->service.state() == State::stopping) apply(*slot, slot->service.stop(now));
+        apply(*slot, slot->service.shut_down(now));
     }
     advance_shutdown();
 }
@@ -368,8 +378,8 @@ void Supervisor::begin_shutdown(int exit_code, const std::string& why) {
 void Supervisor::hurry_shutdown() {
     spdlog::warn("second shutdown signal: killing every process now");
     for (auto& [name, slot] : services_)
-        if (slot->service.has_process()) ::kill(-slot->pgid, SIGKILL);
-    signal_leftovers(SIGKILL);
+        if (slot->service.has_process()) processes_.kill(-slot->pgid, SIGKILL);
+    processes_.signal_leftovers(SIGKILL);
 }
 
 void Supervisor::advance_shutdown() {
@@ -378,25 +388,25 @@ void Supervisor::advance_shutdown() {
         // services that do not depend on each other stop in parallel.
         auto now = Clock::now();
         for (auto& [name, slot] : services_)
-            if (slot->service.state() != State::stopping && !slot->service.down() && dependents_down(*slot))
-                apply(*slot, slot->service.stop(now));
-        for (auto& [name, slot] : services_)
-            if (slot->service.has_process() || !slot->service.down()) return;
+            if (may_stop_now(slot->service, *this)) apply(*slot, slot->service.stop(now));
+        if (!all_down(*this)) return;
         phase_ = Phase::stopping_leftovers;
-        if (!have_children()) return schedule_finish();
+        if (!processes_.have_children()) return schedule_finish();
         spdlog::info("stopping leftover processes: SIGTERM, then SIGKILL after {}", format_duration(options_.shutdown_grace));
-        signal_leftovers(SIGTERM);
-        signal_leftovers(SIGCONT);
+        processes_.signal_leftovers(SIGTERM);
+        processes_.signal_leftovers(SIGCONT);
         grace_timer_ = new_handle<uv_timer_t>(this);
         uv_timer_init(loop_, grace_timer_);
-        uv_timer_start(grace_timer_, [](uv_timer_t* t) {
-            auto* self = static_cast<Supervisor*>(t->data);
-            spdlog::warn("leftover processes did not exit within {}; sending SIGKILL", format_duration(self->options_.shutdown_grace));
-            signal_leftovers(SIGKILL);
+        uv_timer_start(grace_timer_, [](uv_timer_t* t) noexcept {
+            at_boundary("the shutdown grace timer", [&] {
+                auto* self = static_cast<Supervisor*>(t->data);
+                spdlog::warn("leftover processes did not exit within {}; sending SIGKILL", format_duration(self->options_.shutdown_grace));
+                self->processes_.signal_leftovers(SIGKILL);
+            });
         }, static_cast<uint64_t>(options_.shutdown_grace.count()), 0);
         return;
     }
-    if (phase_ == Phase::stopping_leftovers && !have_children()) schedule_finish();
+    if (phase_ == Phase::stopping_leftovers && !processes_.have_children()) schedule_finish();
 }
 
 // The end tears down the service table, so it never runs inside a call that may be walking
@@ -406,7 +416,9 @@ void Supervisor::schedule_finish() {
     if (finish_timer_) return;
     finish_timer_ = new_handle<uv_timer_t>(this);
     uv_timer_init(loop_, finish_timer_);
-    uv_timer_start(finish_timer_, [](uv_timer_t* t) { static_cast<Supervisor*>(t->data)->finish(); }, 0, 0);
+    uv_timer_start(finish_timer_, [](uv_timer_t* t) noexcept {
+        at_boundary("the end of shutdown", [&] { static_cast<Supervisor*>(t->data)->finish(); });
+    }, 0, 0);
 }
 
 void Supervisor::finish() {

@@ -20,9 +20,11 @@
 #include <vector>
 
 #include "control.hpp"
+#include "dependencies.hpp"
 #include "logs.hpp"
 #include "model.hpp"
 #include "process.hpp"
+#include "process_control.hpp"
 #include "service.hpp"
 
 namespace sv {
@@ -48,10 +50,12 @@ constexpr int internal = 70;  // EX_SOFTWARE: the supervisor could not set itsel
 constexpr int config = 78;    // EX_CONFIG: invalid service files at boot, or `check` found errors
 }  // namespace exit_status
 
-class Supervisor {
+// The table is a ServiceTable (dependencies.hpp) for the rules between services.
+class Supervisor : private ServiceTable {
    public:
-    Supervisor(uv_loop_t* loop, Options options, char** environ);
-    ~Supervisor();
+    // `processes`: where spawns, signals and reaps go (process_control.hpp); a fake in tests.
+    Supervisor(uv_loop_t* loop, Options options, char** environ, ProcessControl& processes = system_processes());
+    ~Supervisor() override;
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
@@ -69,6 +73,7 @@ class Supervisor {
     void renew_spec(Slot& slot);
     void remove(const std::string& name);
     void apply(Slot& slot, const Actions& actions);
+    void signal_group(Slot& slot, int signal);
     void spawn(Slot& slot);
     void start_failed(Slot& slot, const std::string& why);
     void on_exec_status(Slot& slot);
@@ -98,13 +103,10 @@ class Supervisor {
     void open_control_socket();
 
     // readiness.cpp: start order, readiness and health checks
+    const Service* find(const std::string& name) const override;
+    void for_each(const std::function<void(const Service&)>& visit) const override;
     void request_start(Slot& slot);
-    bool dependencies_ready(const Slot& slot, std::string* waiting_for = nullptr) const;
-    std::string blocked_dependencies(const Slot& slot, const std::vector<std::string>& starting = {}, int depth = 0) const;
-    bool dependents_down(const Slot& slot) const;
     void start_waiting();
-    void on_running(Slot& slot);
-    void on_ready(Slot& slot);
     void schedule_check(Slot& slot, Duration delay);
     void run_check(Slot& slot);
     void end_checks(Slot& slot);
@@ -124,6 +126,7 @@ class Supervisor {
     uv_loop_t* loop_;
     Options options_;
     char** environ_;
+    ProcessControl& processes_;
     LogHub logs_;
     SignalReceiver signals_;
     ControlServer control_;
