@@ -94,6 +94,7 @@ enum class Check { none, readiness, health };
 // tested in tests/unit/test_service_table.cpp.
 //
 //  any        request_start, goal gone           -> (same): -
+//  any        shut_down                           -> (same): no longer waiting; if stopping, goal down (as stop)
 //  stopped,   request_start, `after` not ready    -> (same): say "waiting for D to be ready" once; waiting, goal up
 //  exited,    request_start, dependencies ready   -> starting: cancel_timer, [arm_timer start_timeout], spawn;
 //  failed,                                           failures and delay reset
@@ -109,7 +110,7 @@ enum class Check { none, readiness, health };
 //             timer_fired (start_timeout)         -> stopping: fail "not ready|did not finish within T"
 //             stop, replace, remove               -> stopping: signal_group stop signal, SIGCONT, arm_timer stop timeout
 //             fail(reason)                        -> stopping: as stop, goal kept; the end counts as failed
-//             ended                               -> as from running
+//             ended                               -> as from running (a failed start: no group to signal)
 //  running    became ready (check passed,         -> running: cancel_timer; say "ready" (if it has a check);
 //             READY=1), not ready yet                [health] probe: run_check health.interval
 //             check_result readiness failed       -> running: say "not ready: M" once a run, then debug (+note if
@@ -128,18 +129,19 @@ enum class Check { none, readiness, health };
 //  stopping   timer_fired (stop timeout)          -> stopping: signal_group SIGKILL; reason "did not stop within T"
 //             ended (after stop)                  -> stopped: end_checks, cancel_timer, SIGKILL to the group; then a
 //                                                    waiting spec takes effect (new_spec), and goal up: start_again
-//             ended (after fail)                  -> as ended from running, counted as a failure
+//             ended (after fail)                  -> as ended from running, counted as a failure, but with
+//                                                    cancel_timer, SIGKILL to the group (it had the stop signal)
 //             request_start                       -> stopping: goal up (start_again once down)
 //             stop                                -> stopping: goal down
 //             replace(spec)                       -> stopping: spec waits (next_spec), goal by `enabled`
 //             remove                              -> stopping: goal gone; removable once down
-//  exited,    stop                                -> stopped: cancel_timer
-//  failed
+//  exited,    stop                                -> stopped: cancel_timer (the answer "stopped" is the state)
+//  failed     timer_fired                         -> (same): -
 //
 // A start request with a dependency that nothing will make ready (stopped on request, failed,
 // removed: blocked_dependencies() in dependencies.hpp) is refused by the supervisor before it
 // reaches the machine; one whose dependencies are on their way waits (`waiting`) until
-// dependencies_ready() says they are, then request_start again.
+// may_start_now() says they are, then request_start again.
 class Service {
    public:
     explicit Service(ServiceSpec spec) : spec_(std::move(spec)) {}

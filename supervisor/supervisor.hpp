@@ -3,10 +3,12 @@
 //   signals PID 1 receives ........ Supervisor::on_signal        (supervisor.cpp)
 //   a child ended (the reaper) .... Supervisor::on_child_exit    (supervisor.cpp)
 //   a service's state changes ..... Service (service.cpp); apply() carries out its actions
+//   who may start / stop .......... dependencies.cpp (pure), asked by readiness.cpp, shutdown
+//   spawn, signal, reap ........... through ProcessControl (process_control.hpp)
 //   SIGHUP / `supervisor reload` .. Supervisor::reload_directory (reload.cpp)
 //   control socket requests ....... Supervisor::on_request       (requests.cpp)
 //   a line of a service's output .. LogHub / ServiceLog          (logs.cpp, syslog.cpp)
-//   start order, ready, health .... Supervisor::request_start ... (readiness.cpp, checks.cpp)
+//   start order, checks, notify ... Supervisor::request_start, run_check (readiness.cpp, checks.cpp)
 #pragma once
 
 #include <uv.h>

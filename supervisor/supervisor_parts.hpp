@@ -1,4 +1,4 @@
-// The supervisor's private records, shared by supervisor.cpp, reload.cpp and requests.cpp.
+// The supervisor's private records, shared by supervisor.cpp, readiness.cpp, reload.cpp and requests.cpp.
 #pragma once
 
 #include <optional>
