@@ -292,6 +292,7 @@ Actions Service::ended(const Outcome& outcome, TimePoint now) {
         actions.push_back({Action::cancel_timer});
         actions.push_back({Action::signal_group, SIGKILL});
         enter(State::stopped, now);
+        actions.insert(actions.begin(), end_message(outcome, {}));
         Actions next = now_down();
         actions.insert(actions.end(), next.begin(), next.end());
         return actions;
@@ -316,18 +317,42 @@ Actions Service::ended(const Outcome& outcome, TimePoint now) {
     if (!outcome.start_failed && !failing) reason_ = describe_status(outcome.wait_status);
 
     bool restart = rs.policy == RestartPolicy::always || (rs.policy == RestartPolicy::on_failure && !success);
-    if (restart && rs.max_retries > 0 && failures_ >= rs.max_retries)
+    bool give_up = restart && rs.max_retries > 0 && failures_ >= rs.max_retries;
+    if (give_up)
         reason_ = "gave up after " + std::to_string(failures_) + " failed start" + (failures_ == 1 ? "" : "s") +
                   " (last: " + reason_ + ")";
-    else if (restart) {
+    if (!outcome.cause.empty()) reason_ += " (" + outcome.cause + ")";
+    if (restart && !give_up) {
         enter(State::backoff, now);
+        actions.insert(actions.begin(), end_message(outcome, delay_));
         actions.push_back({Action::arm_timer, 0, delay_});
         grow_delay();
         return actions;
     }
     enter(success && !restart ? State::exited : State::failed, now);
+    actions.insert(actions.begin(), end_message(outcome, {}));
     actions.push_back({Action::ended_for_good});
     return actions;
+}
+
+// What the log says of an end, once ended() decided the state it leads to.
+Action Service::end_message(const Outcome& outcome, Duration restart_delay) const {
+    int status = outcome.wait_status;
+    switch (state_) {
+        case State::backoff: return say(spdlog::level::warn, reason_ + "; restarting in " + format_duration(restart_delay));
+        case State::exited: return say(spdlog::level::info, reason_ + "; not restarting (restart policy)");
+        case State::failed:
+            if (spec_.foreground) {
+                // Single-command mode is as quiet as tini: the command's end is its own business,
+                // but one that nobody asked for is worth a line (the exit status, or the signal).
+                bool asked = WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == outcome.passed_signal);
+                if (asked) return say(spdlog::level::info, reason_);
+                return say(spdlog::level::warn, reason_ + "; exit status " + std::to_string(exit_code_of(status)));
+            }
+            return say(spdlog::level::err, reason_ + "; not restarting");
+        default:  // stopped: a stop asked for
+            return say(spdlog::level::info, "stopped (" + describe_status(status) + ")");
+    }
 }
 
 // A zero delay restarts at once, but a service that keeps ending quickly then waits from

@@ -82,6 +82,10 @@ using Actions = std::vector<Action>;
 struct Outcome {
     int wait_status = 0;
     bool start_failed = false;  // the spawn or exec failed; wait_status is then meaningless
+    std::string cause{};        // what else the supervisor learned of an end nobody asked for,
+                                // added to the reason: "out of memory: ..."
+    int passed_signal = 0;      // single-command mode: the signal PID 1 last passed on to the
+                                // command (an end by it, or by SIGINT, was asked for: said quietly)
 };
 
 // Which check a running service is due: none, readiness ([ready]) until it passed, then
@@ -121,13 +125,18 @@ enum class Check { none, readiness, health };
 //             notified RELOADING=1                -> running: not ready; say "reloading"
 //             timer_fired (start_timeout)         -> stopping: fail, unless ready
 //             stop, replace, remove, fail         -> stopping: as from starting
-//             ended, success, no restart          -> exited: end_checks, signal_group SIGTERM+SIGCONT, ended_for_good
-//             ended, failure, no restart          -> failed: the same
-//             ended, restart due                  -> backoff: end_checks, signal_group SIGTERM+SIGCONT, arm_timer delay
+//             ended, success, no restart          -> exited: say "R; not restarting (restart policy)", end_checks,
+//                                                    signal_group SIGTERM+SIGCONT, ended_for_good
+//             ended, failure, no restart          -> failed: the same, said at error "R; not restarting" (the
+//                                                    command of single-command mode: warn "R; exit status N",
+//                                                    or info when it ended by a signal passed on or SIGINT)
+//             ended, restart due                  -> backoff: say warn "R; restarting in D", end_checks,
+//                                                    signal_group SIGTERM+SIGCONT, arm_timer delay
 //                                                    (delay grows by factor up to max_delay; reset after reset_after)
 //             ended, restart due, max_retries hit -> failed: "gave up after N failed starts"; ended_for_good
 //  stopping   timer_fired (stop timeout)          -> stopping: signal_group SIGKILL; reason "did not stop within T"
-//             ended (after stop)                  -> stopped: end_checks, cancel_timer, SIGKILL to the group; then a
+//             ended (after stop)                  -> stopped: say "stopped (S)", end_checks, cancel_timer, SIGKILL
+//                                                    to the group; then a
 //                                                    waiting spec takes effect (new_spec), and goal up: start_again
 //             ended (after fail)                  -> as ended from running, counted as a failure, but with
 //                                                    cancel_timer, SIGKILL to the group (it had the stop signal)
@@ -225,6 +234,7 @@ class Service {
     void enter(State state, TimePoint now);
     Actions spawn_actions();
     Actions now_down();
+    Action end_message(const Outcome& outcome, Duration restart_delay) const;
     Actions readiness_failed(const std::string& message, bool news);
     Actions health_result(bool passed, const std::string& message, TimePoint now);
     void grow_delay();

@@ -287,44 +287,20 @@ void Supervisor::on_child_exit(pid_t pid, int status) {
     }
 }
 
-void Supervisor::on_service_ended(Slot& slot, const Outcome& outcome) {
+// The machine decides and says what the end means; the supervisor adds what only the system
+// knows: the OOM killer's count, the signal it passed on to the command.
+void Supervisor::on_service_ended(Slot& slot, Outcome outcome) {
     Service& service = slot.service;
-    bool was_stopping = service.state() == State::stopping;
-    Actions actions = service.ended(outcome, Clock::now());
-    const std::string& name = service.spec().name;
-    if (!was_stopping && !outcome.start_failed && WIFSIGNALED(outcome.wait_status) && WTERMSIG(outcome.wait_status) == SIGKILL) {
+    int status = outcome.wait_status;
+    if (service.state() != State::stopping && !outcome.start_failed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
         // A SIGKILL nobody here sent: most often the kernel's OOM killer, which the cgroup counts.
         auto kills = memory_oom_kills();
         if (kills && *kills > oom_kills_.value_or(0))
-            service.set_reason(service.reason() + " (out of memory: the memory cgroup's OOM kill count rose to " + std::to_string(*kills) + ")");
+            outcome.cause = "out of memory: the memory cgroup's OOM kill count rose to " + std::to_string(*kills);
         if (kills) oom_kills_ = kills;
     }
-    switch (service.state()) {
-        case State::backoff: {
-            auto timer = std::find_if(actions.begin(), actions.end(), [](const Action& a) { return a.kind == Action::arm_timer; });
-            spdlog::warn("{}: {}; restarting in {}", name, service.reason(), format_duration(timer->delay));
-            break;
-        }
-        case State::exited:
-            spdlog::info("{}: {}; not restarting (restart policy)", name, service.reason());
-            break;
-        case State::failed:
-            if (name == "main" && !options_.command.empty()) {
-                // Single-command mode is as quiet as tini: the command's end is its own business,
-                // but one that nobody asked for is worth a line (the exit status, or the signal).
-                int status = outcome.wait_status;
-                bool asked = WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == passed_to_main_);
-                if (asked) spdlog::info("main: {}", service.reason());
-                else spdlog::warn("main: {}; exit status {}", service.reason(), exit_code_of(status));
-                break;
-            }
-            spdlog::error("{}: {}; not restarting", name, service.reason());
-            break;
-        default:
-            if (was_stopping) spdlog::info("{}: stopped ({})", name, describe_status(outcome.wait_status));
-            break;
-    }
-    apply(slot, actions);
+    outcome.passed_signal = passed_to_main_;
+    apply(slot, service.ended(outcome, Clock::now()));
 }
 
 void Supervisor::on_signal(int sig, pid_t sender) {

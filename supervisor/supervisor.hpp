@@ -80,7 +80,7 @@ class Supervisor : private ServiceTable {
     void start_failed(Slot& slot, const std::string& why);
     void on_exec_status(Slot& slot);
     void on_child_exit(pid_t pid, int status);
-    void on_service_ended(Slot& slot, const Outcome& outcome);
+    void on_service_ended(Slot& slot, Outcome outcome);
     void on_signal(int sig, pid_t sender);
     void forward(int sig);
     void close_exec_pipe(Slot& slot);

@@ -456,14 +456,21 @@ TEST_CASE("cell running × ended: exited, failed, backoff; each ends the checks 
         RestartPolicy policy;
         int code;
         State then;
+        int level;
+        const char* said;
     };
-    for (Case c : {Case{RestartPolicy::never, 0, State::exited}, Case{RestartPolicy::never, 1, State::failed},
-                   Case{RestartPolicy::on_failure, 0, State::exited}, Case{RestartPolicy::always, 0, State::backoff}}) {
+    for (Case c : {Case{RestartPolicy::never, 0, State::exited, spdlog::level::info, "web: exited with status 0; not restarting (restart policy)"},
+                   Case{RestartPolicy::never, 1, State::failed, spdlog::level::err, "web: exited with status 1; not restarting"},
+                   Case{RestartPolicy::on_failure, 0, State::exited, spdlog::level::info, "web: exited with status 0; not restarting (restart policy)"},
+                   Case{RestartPolicy::always, 0, State::backoff, spdlog::level::warn, "web: exited with status 0; restarting in 100ms"}}) {
         Service s = running(spec_with(c.policy), clock);
         Actions a = s.ended(exit_code(c.code), clock.now);
-        CHECK(a[0] == Action{Action::end_checks});
-        CHECK(a[1] == Action{Action::signal_group, SIGTERM});
-        CHECK(a[2] == Action{Action::signal_group, SIGCONT});
+        CHECK(a[0].kind == Action::say);  // said first: before a restart or a critical shutdown says more
+        CHECK(a[0].level == c.level);
+        CHECK(a[0].text == c.said);
+        CHECK(a[1] == Action{Action::end_checks});
+        CHECK(a[2] == Action{Action::signal_group, SIGTERM});
+        CHECK(a[3] == Action{Action::signal_group, SIGCONT});
         CHECK(s.state() == c.then);
         CHECK(has(a, Action::ended_for_good) == (c.then != State::backoff));
         CHECK(has(a, Action::arm_timer) == (c.then == State::backoff));
@@ -486,7 +493,8 @@ TEST_CASE("cell stopping × ended after a stop: stopped, its group killed, nothi
     Clockwork clock;
     Service s = stopping(spec_with(RestartPolicy::always), clock);
     Actions a = s.ended(killed(SIGTERM), clock.now);
-    CHECK(a == Actions{{Action::end_checks}, {Action::cancel_timer}, {Action::signal_group, SIGKILL}});
+    CHECK(said(a) == "web: stopped (killed by SIGTERM)");
+    CHECK(Actions(a.begin() + 1, a.end()) == Actions{{Action::end_checks}, {Action::cancel_timer}, {Action::signal_group, SIGKILL}});
     CHECK(s.state() == State::stopped);
     CHECK(s.consecutive_failures() == 0);  // a stop asked for is no failure
 }
@@ -553,4 +561,38 @@ TEST_CASE("cell stopping × ended after a fail while a stop came too: the stop w
     s.ended(killed(SIGTERM), clock.now);
     CHECK(s.state() == State::stopped);
     CHECK(s.reason() == "stopped");
+}
+
+TEST_CASE("ended: what the system adds (the OOM killer) goes into the reason, after a give-up too") {
+    Clockwork clock;
+    Service s = running(spec_with(RestartPolicy::always, 1), clock);
+    Outcome oom = killed(SIGKILL);
+    oom.cause = "out of memory: the memory cgroup's OOM kill count rose to 1";
+    Actions a = s.ended(oom, clock.now);
+    CHECK(s.state() == State::failed);
+    CHECK(s.reason() == "gave up after 1 failed start (last: killed by SIGKILL) (out of memory: the memory cgroup's OOM kill count rose to 1)");
+    CHECK(said(a) == "web: " + s.reason() + "; not restarting");
+}
+
+TEST_CASE("ended: the command of single-command mode is quiet on an end it was asked for") {
+    Clockwork clock;
+    ServiceSpec spec = spec_with(RestartPolicy::never);
+    spec.name = "main";
+    spec.foreground = true;
+    struct Case {
+        Outcome outcome;
+        int level;
+        const char* said;
+    };
+    Outcome passed_on = killed(SIGTERM);
+    passed_on.passed_signal = SIGTERM;
+    for (Case c : {Case{exit_code(5), spdlog::level::warn, "main: exited with status 5; exit status 5"},
+                   Case{killed(SIGKILL), spdlog::level::warn, "main: killed by SIGKILL; exit status 137"},
+                   Case{killed(SIGINT), spdlog::level::info, "main: killed by SIGINT"},
+                   Case{passed_on, spdlog::level::info, "main: killed by SIGTERM"}}) {
+        Service s = running(spec, clock);
+        Actions a = s.ended(c.outcome, clock.now);
+        CHECK(a[0].level == c.level);
+        CHECK(a[0].text == c.said);
+    }
 }
