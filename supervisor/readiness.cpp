@@ -25,7 +25,7 @@ void Supervisor::for_each(const std::function<void(const Service&)>& visit) cons
     for (auto& [name, slot] : services_) visit(slot->service);
 }
 
-void Supervisor::request_start(Slot& slot) {
+void Supervisor::request_start(ServiceEntry& slot) {
     if (phase_ != Phase::running || slot.service.goal() == Goal::gone) return;
     apply(slot, slot.service.request_start(missing_dependencies(slot.service, *this), Clock::now()));
 }
@@ -35,11 +35,11 @@ void Supervisor::start_waiting() {
         if (may_start_now(slot->service, *this)) request_start(*slot);
 }
 
-bool Supervisor::open_notify(Slot& slot, std::string& error) {
+bool Supervisor::open_notify(ServiceEntry& slot, std::string& error) {
     slot.notify.reset();
     if (!slot.service.spec().ready.notify) return true;
     auto socket = std::make_unique<NotifySocket>();
-    Slot* s = &slot;
+    ServiceEntry* s = &slot;
     bool ok = socket->open(loop_, slot.service.spec().name, [this, s](const std::string& key, const std::string& value) {
         apply(*s, s->service.notified(key, value, Clock::now()));
     });
@@ -79,17 +79,17 @@ void Supervisor::tell_outer_manager(const char* message) {
     if (fd >= 0) ::close(fd);
 }
 
-void Supervisor::schedule_check(Slot& slot, Duration delay) {
+void Supervisor::schedule_check(ServiceEntry& slot, Duration delay) {
     uv_timer_start(slot.check_timer, [](uv_timer_t* t) noexcept {
         at_boundary("a service's check timer", [&] {
-            auto* s = static_cast<Slot*>(t->data);
+            auto* s = static_cast<ServiceEntry*>(t->data);
             s->owner->run_check(*s);
         });
     }, static_cast<uint64_t>(delay.count()), 0);
 }
 
 // Runs the check the machine says is due; its result goes back to the machine.
-void Supervisor::run_check(Slot& slot) {
+void Supervisor::run_check(ServiceEntry& slot) {
     Check check = slot.service.next_check();
     if (check == Check::none || phase_ != Phase::running) return;
     const ServiceSpec& spec = slot.service.spec();
@@ -98,14 +98,14 @@ void Supervisor::run_check(Slot& slot) {
     CommandRunner runner = [this, &spec](const std::vector<std::string>& argv, Duration t, std::function<void(int, const std::string&)> done) {
         run_task(spec, argv, t, std::move(done));
     };
-    Slot* s = &slot;
+    ServiceEntry* s = &slot;
     slot.probe = run_probe(loop_, probe, timeout, runner, [this, s, check](bool ok, const std::string& message) {
         s->probe.reset();
         apply(*s, s->service.check_result(check, ok, message, Clock::now()));
     });
 }
 
-void Supervisor::end_checks(Slot& slot) {
+void Supervisor::end_checks(ServiceEntry& slot) {
     if (slot.probe) *slot.probe = false;
     slot.probe.reset();
     if (slot.check_timer) uv_timer_stop(slot.check_timer);

@@ -84,7 +84,7 @@ const char* intent_word(Request::Verb verb) {
 }  // namespace
 
 // How a waiting request stands for one service: nullopt while it must still wait.
-std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Waiter& waiter, const Slot& slot, pid_t before) const {
+std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Waiter& waiter, const ServiceEntry& slot, pid_t before) const {
     Request::Verb verb = waiter.verb;
     const Service& s = slot.service;
     const std::string& name = s.spec().name;
@@ -134,7 +134,7 @@ std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Waiter& wait
 // Why a start or restart of `slot` is refused at once (empty: it is not). A removed service
 // starts only if its file comes back; a dependency that nothing will make ready is named
 // (`starting`: the services of the same request, which count as on their way).
-std::string Supervisor::start_refusal(const Slot& slot, Request::Verb verb, const std::vector<std::string>& starting) const {
+std::string Supervisor::start_refusal(const ServiceEntry& slot, Request::Verb verb, const std::vector<std::string>& starting) const {
     const Service& s = slot.service;
     const std::string& name = s.spec().name;
     if (s.goal() == Goal::gone)
@@ -147,7 +147,7 @@ std::string Supervisor::start_refusal(const Slot& slot, Request::Verb verb, cons
 }
 
 void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply) {
-    std::vector<Slot*> slots;
+    std::vector<ServiceEntry*> slots;
     std::vector<std::string> unknown;
     for (auto& name : request.names) {
         auto found = services_.find(name);
@@ -174,7 +174,7 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
             if (!request.wait_ready) return reply->send(true, status_text(slots, request.json));
             {
                 Waiter waiter{Request::status, {}, reply, request.json};
-                for (Slot* slot : slots) waiter.targets.push_back({slot->service.spec().name, slot->service.pid(), {}, {}});
+                for (ServiceEntry* slot : slots) waiter.targets.push_back({slot->service.spec().name, slot->service.pid(), {}, {}});
                 return wait_for(std::move(waiter), request.timeout);
             }
         case Request::logs: {
@@ -193,7 +193,7 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
             if (slots.empty()) return request_reload(reply);
             return reload_service(*slots[0], reply, request.timeout);
         case Request::signal: {
-            Slot& slot = *slots[0];
+            ServiceEntry& slot = *slots[0];
             if (!slot.service.has_process()) return reply->send(false, slot.service.spec().name + " is not running");
             processes_.kill(-slot.pgid, request.signal_number);
             return reply->send(true, signal_name(request.signal_number) + " sent to " + slot.service.spec().name +
@@ -210,7 +210,7 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
     Goal goal = request.verb == Request::stop ? Goal::down : Goal::up;
     Waiter waiter{request.verb, {}, reply};
     waiter.settle = request.settle.value_or(kDefaultSettle);
-    for (Slot* slot : slots) {
+    for (ServiceEntry* slot : slots) {
         Waiter::Target target{slot->service.spec().name, slot->service.pid(), goal, {}};
         if (goal == Goal::up)
             if (std::string refused = start_refusal(*slot, request.verb, request.names); !refused.empty())
@@ -219,7 +219,7 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
     }
     for (size_t i = 0; i < slots.size(); ++i) {
         if (waiter.targets[i].result) continue;
-        Slot& slot = *slots[i];
+        ServiceEntry& slot = *slots[i];
         Service& s = slot.service;
         spdlog::info("{}: {} requested", s.spec().name, intent_word(request.verb));
         slot.intent = intent_word(request.verb);
@@ -287,13 +287,13 @@ void Supervisor::check_waiters() {
         // --json: the JSON status alone, whatever the outcome (the exit status says which).
         if (w.verb == Request::status && ((all_ok && !late) || w.json)) text.clear();
         if (w.verb == Request::status && (all_ok || late || w.json)) {  // then the status itself
-            std::vector<Slot*> slots;
+            std::vector<ServiceEntry*> slots;
             for (auto& t : w.targets)
                 if (auto found = services_.find(t.name); found != services_.end()) slots.push_back(found->second.get());
             if (late && !w.json) text += "not ready within " + format_duration(w.timeout) + ": " + pending + "\n";
             text += status_text(slots, w.json);
         } else if (late) {
-            std::vector<Slot*> slots;
+            std::vector<ServiceEntry*> slots;
             for (auto& t : w.targets)
                 if (!t.result)
                     if (auto found = services_.find(t.name); found != services_.end()) slots.push_back(found->second.get());
@@ -316,13 +316,13 @@ void Supervisor::arm_waiter_timer() {
                    static_cast<uint64_t>(std::max<long>(left, 1)), 0);
 }
 
-std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) const {
+std::string Supervisor::status_text(const std::vector<ServiceEntry*>& slots, bool json) const {
     auto now = Clock::now();
     std::string out;
     std::vector<std::vector<std::string>> rows{{"NAME", "STATE", "READY", "HEALTH", "PID", "SINCE", "RESTARTS", "LAST EXIT", "REASON"}};
     if (json) out += "[";
     bool first = true;
-    for (const Slot* slot : slots) {
+    for (const ServiceEntry* slot : slots) {
         const Service& s = slot->service;
         const ServiceSpec& spec = s.spec();
         bool up = s.state() == State::running;

@@ -107,13 +107,13 @@ void Supervisor::open_control_socket() {
                  tried);
 }
 
-Supervisor::Slot& Supervisor::add(ServiceSpec spec) {
-    auto slot = std::make_unique<Slot>(this, std::move(spec));
+Supervisor::ServiceEntry& Supervisor::add(ServiceSpec spec) {
+    auto slot = std::make_unique<ServiceEntry>(this, std::move(spec));
     slot->timer = new_handle<uv_timer_t>(slot.get());
     uv_timer_init(loop_, slot->timer);
     slot->check_timer = new_handle<uv_timer_t>(slot.get());
     uv_timer_init(loop_, slot->check_timer);
-    Slot& added = *slot;
+    ServiceEntry& added = *slot;
     added.log = logs_.service_log(added.service.spec());
     services_[added.service.spec().name] = std::move(slot);
     watch_files(added);
@@ -121,7 +121,7 @@ Supervisor::Slot& Supervisor::add(ServiceSpec spec) {
 }
 
 // The state machine took a reload's spec: what was made from the old one is made again.
-void Supervisor::renew_spec(Slot& slot) {
+void Supervisor::renew_spec(ServiceEntry& slot) {
     unwatch_files(slot);
     end_checks(slot);
     slot.log = logs_.service_log(slot.service.spec());
@@ -131,7 +131,7 @@ void Supervisor::renew_spec(Slot& slot) {
 void Supervisor::remove(const std::string& name) {
     auto found = services_.find(name);
     if (found == services_.end()) return;
-    Slot& slot = *found->second;
+    ServiceEntry& slot = *found->second;
     unwatch_files(slot);
     end_checks(slot);
     close_exec_pipe(slot);
@@ -153,7 +153,7 @@ void Supervisor::settle() {
     if (phase_ != Phase::running && phase_ != Phase::done) advance_shutdown();
 }
 
-void Supervisor::apply(Slot& slot, const Actions& actions) {
+void Supervisor::apply(ServiceEntry& slot, const Actions& actions) {
     Service& service = slot.service;
     for (const Action& action : actions) {
         switch (action.kind) {
@@ -170,7 +170,7 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
                 slot.timer_delay = action.delay;
                 uv_timer_start(slot.timer, [](uv_timer_t* t) noexcept {
                     at_boundary("a service's timer", [&] {
-                        auto* s = static_cast<Slot*>(t->data);
+                        auto* s = static_cast<ServiceEntry*>(t->data);
                         s->owner->apply(*s, s->service.timer_fired(Clock::now()));
                     });
                 }, static_cast<uint64_t>(action.delay.count()), 0);
@@ -207,7 +207,7 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
     }
 }
 
-void Supervisor::signal_group(Slot& slot, int signal) {
+void Supervisor::signal_group(ServiceEntry& slot, int signal) {
     Service& service = slot.service;
     if (slot.pgid <= 0) return;
     // Before the child's setsid() its group does not exist yet: signal the child itself.
@@ -217,7 +217,7 @@ void Supervisor::signal_group(Slot& slot, int signal) {
                      format_duration(service.spec().stop.timeout));
 }
 
-void Supervisor::spawn(Slot& slot) {
+void Supervisor::spawn(ServiceEntry& slot) {
     const ServiceSpec& spec = slot.service.spec();
     auto plan = plan_launch(spec, environ_);
     if (auto* why = std::get_if<std::string>(&plan)) return start_failed(slot, *why);
@@ -240,13 +240,13 @@ void Supervisor::spawn(Slot& slot) {
     uv_poll_init(loop_, slot.exec_poll, slot.exec_fd);
     uv_poll_start(slot.exec_poll, UV_READABLE, [](uv_poll_t* p, int, int) noexcept {
         at_boundary("a service's exec status", [&] {
-            auto* s = static_cast<Slot*>(p->data);
+            auto* s = static_cast<ServiceEntry*>(p->data);
             s->owner->on_exec_status(*s);
         });
     });
 }
 
-void Supervisor::on_exec_status(Slot& slot) {
+void Supervisor::on_exec_status(ServiceEntry& slot) {
     ExecStatus status = read_exec_status(slot.exec_fd);
     if (std::holds_alternative<ExecPending>(status)) return;
     if (auto* failure = std::get_if<ExecFailure>(&status)) slot.exec_failure = *failure;
@@ -257,13 +257,13 @@ void Supervisor::on_exec_status(Slot& slot) {
     close_exec_pipe(slot);
 }
 
-void Supervisor::close_exec_pipe(Slot& slot) {
+void Supervisor::close_exec_pipe(ServiceEntry& slot) {
     close_handle(slot.exec_poll);
     if (slot.exec_fd >= 0) ::close(slot.exec_fd);
     slot.exec_fd = -1;
 }
 
-void Supervisor::start_failed(Slot& slot, const std::string& why) {
+void Supervisor::start_failed(ServiceEntry& slot, const std::string& why) {
     slot.service.set_reason(why);
     on_service_ended(slot, Outcome{0, true});
 }
@@ -276,7 +276,7 @@ void Supervisor::on_child_exit(pid_t pid, int status) {
         if (spdlog::should_log(spdlog::level::debug)) spdlog::debug("reaped orphan {} ({})", pid, describe_status(status));
         return;
     }
-    Slot& slot = *found->second;
+    ServiceEntry& slot = *found->second;
     by_pid_.erase(found);
     if (slot.exec_fd >= 0) on_exec_status(slot);  // the child may end before its pipe was read
     if (slot.exec_failure) {
@@ -289,7 +289,7 @@ void Supervisor::on_child_exit(pid_t pid, int status) {
 
 // The machine decides and says what the end means; the supervisor adds what only the system
 // knows: the OOM killer's count, the signal it passed on to the command.
-void Supervisor::on_service_ended(Slot& slot, Outcome outcome) {
+void Supervisor::on_service_ended(ServiceEntry& slot, Outcome outcome) {
     Service& service = slot.service;
     int status = outcome.wait_status;
     if (service.state() != State::stopping && !outcome.start_failed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
@@ -313,7 +313,7 @@ void Supervisor::on_signal(int sig, pid_t sender) {
     if (shutdown_signal && phase_ != Phase::running) return hurry_shutdown();
     if (single_command) {
         // tini-compatible: every signal goes to the command, and its end ends the container.
-        Slot& main = *services_.at("main");
+        ServiceEntry& main = *services_.at("main");
         if (main.service.has_process()) processes_.kill(-main.pgid, sig), passed_to_main_ = sig;
         if (!shutdown_signal && sig != SIGHUP) forward(sig);
         return;  // the directory reloads through `supervisor reload` in this mode

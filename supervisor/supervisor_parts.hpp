@@ -11,8 +11,8 @@
 namespace sv {
 
 // One service in the table: its state machine and the loop handles that carry out its actions.
-struct Supervisor::Slot {
-    Slot(Supervisor* o, ServiceSpec spec) : owner(o), service(std::move(spec)) {}
+struct Supervisor::ServiceEntry {
+    ServiceEntry(Supervisor* o, ServiceSpec spec) : owner(o), service(std::move(spec)) {}
     Supervisor* owner;
     Service service;
     uv_timer_t* timer = nullptr;  // the one timer the state machine arms (backoff, stop timeout)
