@@ -74,11 +74,11 @@ void Supervisor::reload_directory() {
         auto found = services_.find(spec.name);
         if (found == services_.end()) {
             added.push_back(spec.name);
-            Slot& slot = add(std::move(spec));
+            ServiceEntry& slot = add(std::move(spec));
             if (slot.service.spec().enabled) request_start(slot);
             continue;
         }
-        Slot& slot = *found->second;
+        ServiceEntry& slot = *found->second;
         const Service& service = slot.service;
         const ServiceSpec& current = service.next_spec() ? *service.next_spec() : service.spec();
         if (service.goal() != Goal::gone && current == spec) {
@@ -87,7 +87,6 @@ void Supervisor::reload_directory() {
         }
         changed.push_back(spec.name);
         slot.intent = "reload";
-        slot.waiting = false;
         // The old run stops; the new file runs once it is down (Service::replace).
         apply(slot, slot.service.replace(std::move(spec), now));
     }
@@ -98,9 +97,8 @@ void Supervisor::reload_directory() {
             gone.push_back(name);
     for (auto& name : gone) {
         removed.push_back(name);
-        Slot& slot = *services_.at(name);
+        ServiceEntry& slot = *services_.at(name);
         slot.intent = "reload";
-        slot.waiting = false;
         apply(slot, slot.service.remove(now));
     }
     std::string summary = "reloaded " + options_.config_dir + ": " + std::to_string(added.size()) + " added" +
@@ -112,7 +110,7 @@ void Supervisor::reload_directory() {
     answer(true, summary);
 }
 
-void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout) {
+void Supervisor::reload_service(ServiceEntry& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout) {
     const ServiceSpec& spec = slot.service.spec();
     std::string name = spec.name;
     auto refuse = [&](const std::string& why) {
@@ -135,7 +133,7 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::o
             if (reply) reply->send(false, name + ": reload refused: removed or shutting down");
             return;
         }
-        Slot& s = *found->second;
+        ServiceEntry& s = *found->second;
         const ServiceSpec& spec = s.service.spec();
         if (spec.reload.signal) {
             if (!s.service.has_process()) {
@@ -165,7 +163,7 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::o
             if (reply) reply->send(false, name + ": reload refused: removed");
             return;
         }
-        Slot& s = *found->second;
+        ServiceEntry& s = *found->second;
         s.reload_running = false;
         if (status == 0) {
             go_ahead();
@@ -197,7 +195,7 @@ std::string parent_directory(const std::string& file) {
 
 }  // namespace
 
-void Supervisor::watch_files(Slot& slot) {
+void Supervisor::watch_files(ServiceEntry& slot) {
     std::vector<std::string> dirs;
     for (auto& file : slot.service.spec().reload.watch) {
         std::string dir = parent_directory(file);
@@ -212,7 +210,7 @@ void Supervisor::watch_files(Slot& slot) {
         auto* watcher = new_handle<uv_fs_event_t>(&slot);
         uv_fs_event_init(loop_, watcher);
         int rc = uv_fs_event_start(watcher, [](uv_fs_event_t* h, const char* filename, int, int status) {
-            auto* s = static_cast<Slot*>(h->data);
+            auto* s = static_cast<ServiceEntry*>(h->data);
             if (status < 0 || !filename) return;
             char dir[4096];
             size_t size = sizeof dir;
@@ -221,7 +219,7 @@ void Supervisor::watch_files(Slot& slot) {
             const auto& files = s->service.spec().reload.watch;
             if (std::find(files.begin(), files.end(), changed) == files.end()) return;
             uv_timer_start(s->watch_timer, [](uv_timer_t* t) {
-                auto* slot = static_cast<Slot*>(t->data);
+                auto* slot = static_cast<ServiceEntry*>(t->data);
                 spdlog::info("{}: a watched file changed", slot->service.spec().name);
                 slot->owner->reload_service(*slot, nullptr);
             }, kWatchDebounceMs, 0);
@@ -235,7 +233,7 @@ void Supervisor::watch_files(Slot& slot) {
     }
 }
 
-void Supervisor::unwatch_files(Slot& slot) {
+void Supervisor::unwatch_files(ServiceEntry& slot) {
     for (auto*& watcher : slot.watchers) close_handle(watcher);
     slot.watchers.clear();
     close_handle(slot.watch_timer);

@@ -3,10 +3,12 @@
 //   signals PID 1 receives ........ Supervisor::on_signal        (supervisor.cpp)
 //   a child ended (the reaper) .... Supervisor::on_child_exit    (supervisor.cpp)
 //   a service's state changes ..... Service (service.cpp); apply() carries out its actions
+//   who may start / stop .......... dependencies.cpp (pure), asked by readiness.cpp, shutdown
+//   spawn, signal, reap ........... through ProcessControl (process_control.hpp)
 //   SIGHUP / `supervisor reload` .. Supervisor::reload_directory (reload.cpp)
 //   control socket requests ....... Supervisor::on_request       (requests.cpp)
 //   a line of a service's output .. LogHub / ServiceLog          (logs.cpp, syslog.cpp)
-//   start order, ready, health .... Supervisor::request_start ... (readiness.cpp, checks.cpp)
+//   start order, checks, notify ... Supervisor::request_start, run_check (readiness.cpp, checks.cpp)
 #pragma once
 
 #include <uv.h>
@@ -20,9 +22,11 @@
 #include <vector>
 
 #include "control.hpp"
+#include "dependencies.hpp"
 #include "logs.hpp"
 #include "model.hpp"
 #include "process.hpp"
+#include "process_control.hpp"
 #include "service.hpp"
 
 namespace sv {
@@ -48,10 +52,12 @@ constexpr int internal = 70;  // EX_SOFTWARE: the supervisor could not set itsel
 constexpr int config = 78;    // EX_CONFIG: invalid service files at boot, or `check` found errors
 }  // namespace exit_status
 
-class Supervisor {
+// The table is a ServiceTable (dependencies.hpp) for the rules between services.
+class Supervisor : private ServiceTable {
    public:
-    Supervisor(uv_loop_t* loop, Options options, char** environ);
-    ~Supervisor();
+    // `processes`: where spawns, signals and reaps go (process_control.hpp); a fake in tests.
+    Supervisor(uv_loop_t* loop, Options options, char** environ, ProcessControl& processes = system_processes());
+    ~Supervisor() override;
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
@@ -60,23 +66,24 @@ class Supervisor {
     int run(std::vector<ServiceSpec> specs);
 
    private:
-    struct Slot;
+    struct ServiceEntry;
     struct Task;
     struct Waiter;
 
     // supervisor.cpp: the service table, processes, signals, shutdown
-    Slot& add(ServiceSpec spec);
-    void renew_spec(Slot& slot);
+    ServiceEntry& add(ServiceSpec spec);
+    void renew_spec(ServiceEntry& slot);
     void remove(const std::string& name);
-    void apply(Slot& slot, const Actions& actions);
-    void spawn(Slot& slot);
-    void start_failed(Slot& slot, const std::string& why);
-    void on_exec_status(Slot& slot);
+    void apply(ServiceEntry& slot, const Actions& actions);
+    void signal_group(ServiceEntry& slot, int signal);
+    void spawn(ServiceEntry& slot);
+    void start_failed(ServiceEntry& slot, const std::string& why);
+    void on_exec_status(ServiceEntry& slot);
     void on_child_exit(pid_t pid, int status);
-    void on_service_ended(Slot& slot, const Outcome& outcome);
+    void on_service_ended(ServiceEntry& slot, Outcome outcome);
     void on_signal(int sig, pid_t sender);
     void forward(int sig);
-    void close_exec_pipe(Slot& slot);
+    void close_exec_pipe(ServiceEntry& slot);
     void settle();  // after every batch of events: replacements, removals, waiting replies, shutdown
 
     void begin_shutdown(int exit_code, const std::string& why);
@@ -88,9 +95,9 @@ class Supervisor {
     // reload.cpp: the directory, one service's reload, watched files, helper tasks
     void request_reload(std::shared_ptr<Reply> reply);
     void reload_directory();
-    void reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout = {});
-    void watch_files(Slot& slot);
-    void unwatch_files(Slot& slot);
+    void reload_service(ServiceEntry& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout = {});
+    void watch_files(ServiceEntry& slot);
+    void unwatch_files(ServiceEntry& slot);
     using TaskDone = std::function<void(int wait_status, const std::string& output)>;
     void run_task(const ServiceSpec& spec, std::vector<std::string> argv, Duration timeout, TaskDone done);
     bool on_task_exit(pid_t pid, int status);
@@ -98,38 +105,36 @@ class Supervisor {
     void open_control_socket();
 
     // readiness.cpp: start order, readiness and health checks
-    void request_start(Slot& slot);
-    bool dependencies_ready(const Slot& slot, std::string* waiting_for = nullptr) const;
-    std::string blocked_dependencies(const Slot& slot, const std::vector<std::string>& starting = {}, int depth = 0) const;
-    bool dependents_down(const Slot& slot) const;
+    const Service* find(const std::string& name) const override;
+    void for_each(const std::function<void(const Service&)>& visit) const override;
+    void request_start(ServiceEntry& slot);
     void start_waiting();
-    void on_running(Slot& slot);
-    void on_ready(Slot& slot);
-    void schedule_check(Slot& slot, Duration delay);
-    void run_check(Slot& slot);
-    void end_checks(Slot& slot);
-    bool open_notify(Slot& slot, std::string& error);
+    void schedule_check(ServiceEntry& slot, Duration delay);
+    void run_check(ServiceEntry& slot);
+    void end_checks(ServiceEntry& slot);
+    bool open_notify(ServiceEntry& slot, std::string& error);
     void tell_outer_manager(const char* message);  // sd_notify to whoever started PID 1
     void check_all_ready();
 
     // requests.cpp: the control socket's requests
     void on_request(const Request& request, std::shared_ptr<Reply> reply);
-    std::string status_text(const std::vector<Slot*>& slots, bool json) const;
+    std::string status_text(const std::vector<ServiceEntry*>& slots, bool json) const;
     void wait_for(Waiter waiter, std::optional<Duration> timeout);
     void check_waiters();
     void arm_waiter_timer();
-    std::string start_refusal(const Slot& slot, Request::Verb verb, const std::vector<std::string>& starting) const;
-    std::optional<std::pair<bool, std::string>> outcome_for(Waiter& waiter, const Slot& slot, pid_t before) const;
+    std::string start_refusal(const ServiceEntry& slot, Request::Verb verb, const std::vector<std::string>& starting) const;
+    std::optional<std::pair<bool, std::string>> outcome_for(Waiter& waiter, const ServiceEntry& slot, pid_t before) const;
 
     uv_loop_t* loop_;
     Options options_;
     char** environ_;
+    ProcessControl& processes_;
     LogHub logs_;
     SignalReceiver signals_;
     ControlServer control_;
     uv_check_t* settle_hook_ = nullptr;
-    std::map<std::string, std::unique_ptr<Slot>> services_;
-    std::unordered_map<pid_t, Slot*> by_pid_;
+    std::map<std::string, std::unique_ptr<ServiceEntry>> services_;
+    std::unordered_map<pid_t, ServiceEntry*> by_pid_;
     std::unordered_map<pid_t, std::unique_ptr<Task>> tasks_;
     std::vector<Waiter> waiters_;
     uv_timer_t* waiter_timer_ = nullptr;  // the earliest deadline of a waiting request
