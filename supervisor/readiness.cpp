@@ -174,7 +174,7 @@ void Supervisor::run_check(Slot& slot) {
     const Probe& probe = readiness ? spec.ready.probe : spec.health.probe;
     Duration timeout = readiness ? spec.ready.timeout : spec.health.timeout;
     CommandRunner runner = [this, &spec](const std::vector<std::string>& argv, Duration t, std::function<void(int, const std::string&)> done) {
-        run_task(spec, argv, t, std::move(done));
+        tasks_.run(spec, argv, environ_, t, std::move(done));
     };
     Slot* s = &slot;
     slot.probe = run_probe(loop_, probe, timeout, runner, [this, s, readiness](bool ok, const std::string& message) {

@@ -1,12 +1,10 @@
 // Reload: the service directory (SIGHUP, `supervisor reload`), one service's own reload
-// ([reload] signal/check, `supervisor reload NAME`), watched files, and the helper tasks
-// that run [reload] checks.
-#include <fcntl.h>
+// ([reload] signal/check, `supervisor reload NAME`; the check runs as a task, tasks.hpp) and
+// watched files.
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <spdlog/spdlog.h>
 
 #include "config.hpp"
@@ -17,7 +15,6 @@ namespace sv {
 
 namespace {
 
-constexpr size_t kMaxTaskOutput = 8192;
 constexpr uint64_t kWatchDebounceMs = 200;
 
 std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
@@ -159,7 +156,7 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::o
 
     slot.reload_running = true;
     std::string shown = join(spec.reload.check, " ");
-    run_task(spec, spec.reload.check, spec.reload.check_timeout, [this, name, shown, go_ahead, reply](int status, const std::string& output) {
+    tasks_.run(spec, spec.reload.check, environ_, spec.reload.check_timeout, [this, name, shown, go_ahead, reply](int status, const std::string& output) {
         auto found = services_.find(name);
         if (found == services_.end()) {
             if (reply) reply->send(false, name + ": reload refused: removed");
@@ -239,76 +236,6 @@ void Supervisor::unwatch_files(Slot& slot) {
     for (auto*& watcher : slot.watchers) close_handle(watcher);
     slot.watchers.clear();
     close_handle(slot.watch_timer);
-}
-
-void Supervisor::run_task(const ServiceSpec& spec, std::vector<std::string> argv, Duration timeout, TaskDone done) {
-    ServiceSpec task_spec = spec;
-    task_spec.command = std::move(argv);
-    task_spec.shell = false;
-    task_spec.foreground = false;
-    auto planned = plan_launch(task_spec, environ_);
-    if (auto* why = std::get_if<std::string>(&planned)) return done(127 << 8, *why);
-    LaunchPlan plan = std::move(std::get<LaunchPlan>(planned));
-
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) < 0) return done(127 << 8, std::string("cannot make a pipe: ") + std::strerror(errno));
-    plan.stdout_fd = plan.stderr_fd = out[1];
-    auto launched = launch(plan);
-    ::close(out[1]);
-    if (!launched) {
-        ::close(out[0]);
-        return done(127 << 8, std::string("cannot fork: ") + std::strerror(errno));
-    }
-    ::close(launched->status_fd);  // an exec failure shows as exit status 127 and its message below
-    ::fcntl(out[0], F_SETFL, O_NONBLOCK);
-
-    auto task = std::make_unique<Task>();
-    task->pid = launched->pid;
-    task->fd = out[0];
-    task->done = std::move(done);
-    task->poll = new_handle<uv_poll_t>(task.get());
-    uv_poll_init(loop_, task->poll, task->fd);
-    uv_poll_start(task->poll, UV_READABLE, [](uv_poll_t* p, int, int) {
-        auto* t = static_cast<Task*>(p->data);
-        char buf[4096];
-        for (;;) {
-            ssize_t n = ::read(t->fd, buf, sizeof buf);
-            if (n > 0) {
-                if (t->output.size() < kMaxTaskOutput) t->output.append(buf, std::min<size_t>(n, kMaxTaskOutput - t->output.size()));
-                continue;
-            }
-            if (n == 0) close_handle(t->poll);  // EOF: nothing more to read
-            return;
-        }
-    });
-    task->timer = new_handle<uv_timer_t>(task.get());
-    uv_timer_init(loop_, task->timer);
-    uv_timer_start(task->timer, [](uv_timer_t* h) {
-        auto* t = static_cast<Task*>(h->data);
-        t->timed_out = true;
-        ::kill(-t->pid, SIGKILL);
-    }, static_cast<uint64_t>(timeout.count()), 0);
-    tasks_[task->pid] = std::move(task);
-}
-
-bool Supervisor::on_task_exit(pid_t pid, int status) {
-    auto found = tasks_.find(pid);
-    if (found == tasks_.end()) return false;
-    std::unique_ptr<Task> task = std::move(found->second);
-    tasks_.erase(found);
-    ::kill(-pid, SIGKILL);  // whatever the check left in its group
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(task->fd, buf, sizeof buf)) > 0)
-        if (task->output.size() < kMaxTaskOutput) task->output.append(buf, std::min<size_t>(n, kMaxTaskOutput - task->output.size()));
-    close_handle(task->poll);
-    close_handle(task->timer);
-    ::close(task->fd);
-    std::string output = task->output;
-    while (!output.empty() && output.back() == '\n') output.pop_back();
-    if (task->timed_out) output = "timed out and was killed" + (output.empty() ? "" : "; output:\n" + output);
-    task->done(task->timed_out && status == 0 ? (1 << 8) : status, output);
-    return true;
 }
 
 }  // namespace sv

@@ -28,7 +28,7 @@ bool have_children() {
 }  // namespace
 
 Supervisor::Supervisor(uv_loop_t* loop, Options options, char** environ)
-    : loop_(loop), options_(std::move(options)), environ_(environ) {}
+    : loop_(loop), options_(std::move(options)), environ_(environ), tasks_(loop) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -43,7 +43,7 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
         // A name lookup may block for seconds: a helper process (this binary) does it instead.
         ServiceSpec resolver;
         resolver.name = "resolver";
-        run_task(resolver, {"/proc/self/exe", "resolve", host}, Duration{10'000}, [done](int status, const std::string& output) {
+        tasks_.run(resolver, {"/proc/self/exe", "resolve", host}, environ_, Duration{10'000}, [done](int status, const std::string& output) {
             done(status == 0 ? output.substr(0, output.find('\n')) : std::string());
         });
     });
@@ -257,7 +257,7 @@ void Supervisor::start_failed(Slot& slot, const std::string& why) {
 }
 
 void Supervisor::on_child_exit(pid_t pid, int status) {
-    if (on_task_exit(pid, status)) return;
+    if (tasks_.on_exit(pid, status)) return;
     auto found = by_pid_.find(pid);
     if (found == by_pid_.end()) {
         ++orphans_reaped_;

@@ -24,6 +24,7 @@
 #include "model.hpp"
 #include "process.hpp"
 #include "service.hpp"
+#include "tasks.hpp"
 
 namespace sv {
 
@@ -61,7 +62,6 @@ class Supervisor {
 
    private:
     struct Slot;
-    struct Task;
     struct Waiter;
 
     // supervisor.cpp: the service table, processes, signals, shutdown
@@ -85,15 +85,12 @@ class Supervisor {
     void schedule_finish();
     void finish();
 
-    // reload.cpp: the directory, one service's reload, watched files, helper tasks
+    // reload.cpp: the directory, one service's reload, watched files
     void request_reload(std::shared_ptr<Reply> reply);
     void reload_directory();
     void reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout = {});
     void watch_files(Slot& slot);
     void unwatch_files(Slot& slot);
-    using TaskDone = std::function<void(int wait_status, const std::string& output)>;
-    void run_task(const ServiceSpec& spec, std::vector<std::string> argv, Duration timeout, TaskDone done);
-    bool on_task_exit(pid_t pid, int status);
 
     void open_control_socket();
 
@@ -130,7 +127,7 @@ class Supervisor {
     uv_check_t* settle_hook_ = nullptr;
     std::map<std::string, std::unique_ptr<Slot>> services_;
     std::unordered_map<pid_t, Slot*> by_pid_;
-    std::unordered_map<pid_t, std::unique_ptr<Task>> tasks_;
+    Tasks tasks_;  // helper processes: [reload] checks, command probes, the resolver
     std::vector<Waiter> waiters_;
     uv_timer_t* waiter_timer_ = nullptr;  // the earliest deadline of a waiting request
 
