@@ -577,35 +577,29 @@ std::shared_ptr<ServiceLog> LogHub::service_log(const ServiceSpec& spec) {
     return std::make_shared<ServiceLog>(spec, *this, *stdout_, std::move(syslog), ring);
 }
 
-bool LogHub::prepare(LaunchPlan& plan, const std::shared_ptr<ServiceLog>& log, std::string& error) {
+std::variant<ChildOutput, std::string> LogHub::output_for(const std::shared_ptr<ServiceLog>& log) {
     const LogSpec& spec = log->spec();
+    int ends[2] = {-1, -1};  // the child's stdout, stderr
+    auto fail = [&](const char* what) {
+        std::string why = what + std::string(std::strerror(errno));
+        ChildOutput made(ends[0], ends[1]);  // closes what was made; a pipe's reader then sees EOF
+        return why;
+    };
     for (Stream stream : {Stream::out, Stream::err}) {
         LogMode mode = stream == Stream::out ? spec.stdout_mode : spec.stderr_mode;
-        int& target = stream == Stream::out ? plan.stdout_fd : plan.stderr_fd;
-        target = -1;
+        int& end = ends[stream == Stream::out ? 0 : 1];
         if (mode == LogMode::inherit) continue;
         if (mode == LogMode::null && spec.syslog.empty()) {
-            target = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-            if (target < 0) return error = std::string("cannot open /dev/null: ") + std::strerror(errno), false;
+            end = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+            if (end < 0) return fail("cannot open /dev/null: ");
             continue;
         }
         int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) < 0) {
-            error = std::string("cannot make a pipe for its output: ") + std::strerror(errno);
-            after_fork(plan);
-            return false;
-        }
-        target = fds[1];
+        if (::pipe2(fds, O_CLOEXEC) < 0) return fail("cannot make a pipe for its output: ");
+        end = fds[1];
         pipes_.insert(new Pipe(*this, log, stream, fds[0]));
     }
-    return true;
-}
-
-void LogHub::after_fork(LaunchPlan& plan) {
-    for (int* fd : {&plan.stdout_fd, &plan.stderr_fd}) {
-        if (*fd >= 0) ::close(*fd);
-        *fd = -1;
-    }
+    return ChildOutput(ends[0], ends[1]);
 }
 
 }  // namespace sv

@@ -20,12 +20,13 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+#include "child_output.hpp"
 #include "json.hpp"
 #include "log_ring.hpp"
 #include "model.hpp"
-#include "process.hpp"
 
 namespace spdlog {
 class logger;
@@ -214,11 +215,10 @@ class LogHub {
     void close();
 
     std::shared_ptr<ServiceLog> service_log(const ServiceSpec& spec);
-    // Sets the plan's stdout/stderr per the service's [log]: a pipe read by the loop, /dev/null,
-    // or (inherit) nothing. Returns false with `error` when it cannot.
-    bool prepare(LaunchPlan& plan, const std::shared_ptr<ServiceLog>& log, std::string& error);
-    // After fork: closes the parent's copies of the child's ends.
-    void after_fork(LaunchPlan& plan);
+    // Where a run of the service writes, per its [log]: each stream a pipe read by the loop
+    // (into `log`), /dev/null, or (inherit) the supervisor's own. The ends go to launch(),
+    // which closes them once the child has its copies. Returns the message when it cannot.
+    std::variant<ChildOutput, std::string> output_for(const std::shared_ptr<ServiceLog>& log);
 
     // ---- recent lines and their readers (log_readers.cpp) ----
 

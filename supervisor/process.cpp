@@ -134,8 +134,8 @@ unsigned long long ignored_signals() {
 }
 
 // runs after fork: async-signal-safe only. Every pointer was prepared before fork.
-[[noreturn]] void run_child(const LaunchPlan& plan, char* const* argv, char* const* envp, int report_fd,
-                            unsigned long long ignored) {
+[[noreturn]] void run_child(const LaunchPlan& plan, int stdout_fd, int stderr_fd, char* const* argv, char* const* envp,
+                            int report_fd, unsigned long long ignored) {
     const char* path = plan.path.c_str();
     const gid_t* groups = plan.groups.data();
     size_t group_count = plan.groups.size();
@@ -154,8 +154,8 @@ unsigned long long ignored_signals() {
         int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null_fd < 0 || ::dup2(null_fd, STDIN_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
     }
-    if (plan.stdout_fd >= 0 && ::dup2(plan.stdout_fd, STDOUT_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
-    if (plan.stderr_fd >= 0 && ::dup2(plan.stderr_fd, STDERR_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
+    if (stdout_fd >= 0 && ::dup2(stdout_fd, STDOUT_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
+    if (stderr_fd >= 0 && ::dup2(stderr_fd, STDERR_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
 
     if (!plan.directory.empty() && ::chdir(plan.directory.c_str()) < 0) fail_child(report_fd, ExecStage::directory);
     if (plan.umask) ::umask(static_cast<mode_t>(*plan.umask));
@@ -207,6 +207,8 @@ unsigned long long ignored_signals() {
 
 struct ChildArgs {
     const LaunchPlan& plan;
+    int stdout_fd;
+    int stderr_fd;
     char* const* argv;
     char* const* envp;
     int report_fd;
@@ -215,7 +217,7 @@ struct ChildArgs {
 
 int child_main(void* raw) {
     auto* a = static_cast<ChildArgs*>(raw);
-    run_child(a->plan, a->argv, a->envp, a->report_fd, a->ignored);
+    run_child(a->plan, a->stdout_fd, a->stderr_fd, a->argv, a->envp, a->report_fd, a->ignored);
 }
 
 sigset_t received_signals() {
@@ -346,7 +348,7 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
     return plan;
 }
 
-std::optional<Launched> launch(const LaunchPlan& plan) {
+std::variant<Launched, std::string> launch(const LaunchPlan& plan, ChildOutput output) {
     std::vector<char*> argv, envp;
     for (auto& a : plan.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -354,14 +356,14 @@ std::optional<Launched> launch(const LaunchPlan& plan) {
     envp.push_back(nullptr);
 
     int report[2];
-    if (::pipe2(report, O_CLOEXEC | O_NONBLOCK) < 0) return std::nullopt;
+    if (::pipe2(report, O_CLOEXEC | O_NONBLOCK) < 0) return std::string("cannot make a pipe: ") + std::strerror(errno);
 
     // The child borrows the supervisor's memory until it execs (CLONE_VM | CLONE_VFORK, as
     // posix_spawn does): no page tables to copy, which is most of what a fork costs here, and
     // the loop waits only for the child's few system calls. Every signal is blocked meanwhile,
     // and the supervisor installs no handler that could run in the child (signals come through
     // a signalfd); the child touches nothing of ours but its own stack and errno.
-    ChildArgs args{plan, argv.data(), envp.data(), report[1], ignored_signals()};
+    ChildArgs args{plan, output.out(), output.err(), argv.data(), envp.data(), report[1], ignored_signals()};
     sigset_t all, old;
     ::sigfillset(&all);
     ::sigprocmask(SIG_BLOCK, &all, &old);
@@ -375,10 +377,10 @@ std::optional<Launched> launch(const LaunchPlan& plan) {
     int fork_error = errno;
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     ::close(report[1]);
+    output.close();  // the child has its copies
     if (pid < 0) {
         ::close(report[0]);
-        errno = fork_error;
-        return std::nullopt;
+        return std::string("cannot fork: ") + std::strerror(fork_error);
     }
     return Launched{pid, report[0]};
 }

@@ -212,11 +212,11 @@ void Supervisor::spawn(Slot& slot) {
     slot.plan = std::move(std::get<LaunchPlan>(plan));
     std::string why;
     if (!open_notify(slot, why)) return start_failed(slot, why);
-    if (!logs_.prepare(slot.plan, slot.log, why)) return start_failed(slot, why);
-    auto launched = launch(slot.plan);
-    int fork_error = errno;
-    logs_.after_fork(slot.plan);
-    if (!launched) return start_failed(slot, std::string("cannot fork: ") + std::strerror(fork_error));
+    auto output = logs_.output_for(slot.log);
+    if (auto* failed = std::get_if<std::string>(&output)) return start_failed(slot, *failed);
+    auto result = launch(slot.plan, std::move(std::get<ChildOutput>(output)));
+    if (auto* failed = std::get_if<std::string>(&result)) return start_failed(slot, *failed);
+    auto* launched = &std::get<Launched>(result);
 
     slot.pgid = launched->pid;
     if (slot.notify) slot.notify->set_sender(slot.pgid, slot.plan.change_user ? slot.plan.uid : ::geteuid());

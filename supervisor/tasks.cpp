@@ -48,18 +48,17 @@ void Tasks::run(const ServiceSpec& spec, std::vector<std::string> argv, char** b
 
     int out[2];
     if (::pipe2(out, O_CLOEXEC) < 0) return done(127 << 8, std::string("cannot make a pipe: ") + std::strerror(errno));
-    plan.stdout_fd = plan.stderr_fd = out[1];
-    auto launched = launch(plan);
-    ::close(out[1]);
-    if (!launched) {
+    auto launch_result = launch(plan, ChildOutput(out[1], out[1]));
+    if (auto* why = std::get_if<std::string>(&launch_result)) {
         ::close(out[0]);
-        return done(127 << 8, std::string("cannot fork: ") + std::strerror(errno));
+        return done(127 << 8, *why);
     }
-    ::close(launched->status_fd);  // an exec failure shows as exit status 127 and its message
+    Launched launched = std::get<Launched>(launch_result);
+    ::close(launched.status_fd);  // an exec failure shows as exit status 127 and its message
     ::fcntl(out[0], F_SETFL, O_NONBLOCK);
 
     auto task = std::make_unique<Task>();
-    task->pid = launched->pid;
+    task->pid = launched.pid;
     task->fd = out[0];
     task->done = std::move(done);
     task->poll = new_handle<uv_poll_t>(task.get());
