@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "config.hpp"
+#include "control.hpp"
 #include "units.hpp"
 
 namespace sv {

@@ -15,6 +15,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "options.hpp"
 #include "units.hpp"
 
 namespace sv {
@@ -377,20 +378,23 @@ void ControlServer::close() {
 
 ControlServer::~ControlServer() { close(); }
 
-int run_client(const std::string& path, const std::vector<std::string>& words, double timeout_seconds) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+namespace {
+
+using Deadline = std::chrono::time_point<std::chrono::steady_clock, std::chrono::duration<double>>;
+
+// Connects to the supervisor's socket; with `wait_for_socket`, until `deadline` while it is not
+// there yet (it may be starting). Returns the socket, or -1 after saying why; `waited` tells
+// whether it had to wait.
+int connect_to_supervisor(const std::string& path, bool wait_for_socket, Deadline deadline,
+                          bool& waited) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof addr.sun_path) {
         std::fprintf(stderr, "supervisor: socket path too long: %s\n", path.c_str());
-        return 3;
+        return -1;
     }
     std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
-    // Waiting for readiness includes waiting for the supervisor to come up (a HEALTHCHECK or a
-    // script may ask right after the container started).
-    bool wait_for_socket = std::find(words.begin(), words.end(), "--wait-ready") != words.end();
-    bool waited = false;
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     while (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
         int e = errno;
         if (wait_for_socket && (e == ENOENT || e == ECONNREFUSED) && std::chrono::steady_clock::now() < deadline) {
@@ -403,27 +407,14 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
                      : e == EACCES                    ? " (only root or the supervisor's own user may use it)"
                                                       : "");
         ::close(fd);
-        return 3;
+        return -1;
     }
-    // The time left is the deadline the supervisor answers by; we wait a little longer for it.
-    std::chrono::duration<double> left = deadline - std::chrono::steady_clock::now();
-    if (!waited) left = std::chrono::duration<double>(timeout_seconds);  // not the microseconds connect took
-    auto left_ms = std::chrono::round<std::chrono::milliseconds>(left).count();
-    std::vector<std::string> sent = words;
-    sent.push_back("--timeout");
-    sent.push_back(std::to_string(std::max<long long>(left_ms, 0)) + "ms");
-    deadline += std::chrono::milliseconds(kAnswerGraceMs);
-    std::string request = format_request(sent);
-    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()) &&
-        errno != EPIPE && errno != ECONNRESET) {  // those: it answered (refused us) before reading: read why
-        std::fprintf(stderr, "supervisor: cannot send the request: %s\n", std::strerror(errno));
-        ::close(fd);
-        return 3;
-    }
-    // The answer is written out as it comes (logs -f goes on until the supervisor ends it, with
-    // no deadline once it began); its first line says OK or ERR.
-    bool follow = !words.empty() && words[0] == "logs" &&
-                  (std::find(words.begin(), words.end(), "-f") != words.end() || std::find(words.begin(), words.end(), "--follow") != words.end());
+    return fd;
+}
+
+// Writes the answer out as it comes (`logs -f` goes on until the supervisor ends it, with no
+// deadline once it began); its first line says OK or ERR. Returns the client's exit status.
+int relay_answer(int fd, Deadline deadline, bool follow, double timeout_seconds) {
     std::string head;
     FILE* out = nullptr;
     bool ok = false;
@@ -434,8 +425,7 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
         pollfd p{fd, POLLIN, 0};
         if (waiting && (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0)) {
             std::fprintf(stderr, "supervisor: no answer within %gs\n", timeout_seconds);
-            ::close(fd);
-            return 3;
+            return exit_status::unreachable;
         }
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
@@ -455,12 +445,45 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
         }
         if (!chunk.empty() && (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size() || std::fflush(out) != 0)) break;
     }
-    ::close(fd);
     if (!out) {
         std::fprintf(stderr, "supervisor: the connection closed without an answer\n");
-        return 3;
+        return exit_status::unreachable;
     }
-    return ok ? 0 : 1;
+    return ok ? exit_status::ok : exit_status::failed;
+}
+
+bool has_word(const std::vector<std::string>& words, const char* word) {
+    return std::find(words.begin(), words.end(), word) != words.end();
+}
+
+}  // namespace
+
+int run_client(const std::string& path, const std::vector<std::string>& words, double timeout_seconds) {
+    Deadline deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+    // Waiting for readiness includes waiting for the supervisor to come up (a HEALTHCHECK or a
+    // script may ask right after the container started).
+    bool waited = false;
+    int fd = connect_to_supervisor(path, has_word(words, "--wait-ready"), deadline, waited);
+    if (fd < 0) return exit_status::unreachable;
+    // The time left is the deadline the supervisor answers by; we wait a little longer for it.
+    std::chrono::duration<double> left = deadline - std::chrono::steady_clock::now();
+    if (!waited) left = std::chrono::duration<double>(timeout_seconds);  // not the microseconds connect took
+    auto left_ms = std::chrono::round<std::chrono::milliseconds>(left).count();
+    std::vector<std::string> sent = words;
+    sent.push_back("--timeout");
+    sent.push_back(std::to_string(std::max<long long>(left_ms, 0)) + "ms");
+    deadline += std::chrono::milliseconds(kAnswerGraceMs);
+    std::string request = format_request(sent);
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()) &&
+        errno != EPIPE && errno != ECONNRESET) {  // those: it answered (refused us) before reading: read why
+        std::fprintf(stderr, "supervisor: cannot send the request: %s\n", std::strerror(errno));
+        ::close(fd);
+        return exit_status::unreachable;
+    }
+    bool follow = !words.empty() && words[0] == "logs" && (has_word(words, "-f") || has_word(words, "--follow"));
+    int status = relay_answer(fd, deadline, follow, timeout_seconds);
+    ::close(fd);
+    return status;
 }
 
 }  // namespace sv
