@@ -48,9 +48,6 @@ void Supervisor::reload_directory() {
 
     bool single_command = !options_.command.empty();
     LoadResult loaded = load_directory(options_.config_dir, single_command);
-    if (single_command)
-        for (auto& spec : loaded.services)
-            if (spec.name == "main") loaded.errors.push_back({spec.file, 0, 0, "\"main\" is the name of the command given after --"});
     for (auto& w : loaded.warnings) spdlog::warn("reload: {}", w.str());
     if (!loaded.ok()) {
         std::string text;
@@ -91,7 +88,7 @@ void Supervisor::reload_directory() {
     std::vector<std::string> gone;
     for (auto& [name, slot] : services_)
         if (slot->service.goal() != Goal::gone && std::find(present.begin(), present.end(), name) == present.end() &&
-            !(single_command && name == "main"))
+            !(single_command && name == kCommandServiceName))
             gone.push_back(name);
     for (auto& name : gone) {
         removed.push_back(name);
