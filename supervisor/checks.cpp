@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "units.hpp"
+#include "parse.hpp"
 #include "uv_handles.hpp"
 
 namespace sv {

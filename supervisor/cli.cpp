@@ -5,7 +5,7 @@
 
 #include "config.hpp"
 #include "control.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 

@@ -9,7 +9,7 @@
 #include <map>
 #include <toml++/toml.h>
 
-#include "units.hpp"
+#include "parse.hpp"
 #include "users.hpp"
 
 namespace sv {
@@ -290,21 +290,8 @@ void read_forward_signals(Reader& r, ServiceSpec& spec, const std::string& key, 
     for (auto& item : *node.as_array()) {
         auto sig = r.signal_of(key, item);
         if (!sig) continue;
-        switch (*sig) {
-            case SIGKILL: case SIGSTOP:
-                r.error(item.source(), signal_name(*sig) + " cannot be caught, so it cannot be forwarded");
-                continue;
-            case SIGCHLD:
-                r.error(item.source(), "SIGCHLD is the supervisor's own (it reaps children); it cannot be forwarded");
-                continue;
-            case SIGTERM: case SIGINT: case SIGQUIT:
-                r.error(item.source(), signal_name(*sig) + " shuts the supervisor down (every service gets its [stop] signal); it cannot be forwarded");
-                continue;
-            case SIGHUP:
-                r.error(item.source(), "SIGHUP reloads the service directory; it cannot be forwarded (use [reload] signal to pass a reload on)");
-                continue;
-        }
-        spec.forward_signals.push_back(*sig);
+        if (auto why = why_not_forwarded(*sig)) r.error(item.source(), *why);
+        else spec.forward_signals.push_back(*sig);
     }
 }
 

@@ -12,7 +12,7 @@
 
 #include "config.hpp"
 #include "trust.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 

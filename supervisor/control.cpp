@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -16,7 +15,7 @@
 #include <stdexcept>
 
 #include "options.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 
@@ -270,12 +269,10 @@ bool parse_request(std::string_view line, Request& request, std::string& error) 
                 if (i + 1 >= args.size()) return error = "logs: " + a + " needs a value", false;
                 const std::string& value = args[++i];
                 if (a == "-n") {
-                    size_t n = 0;
-                    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+                    auto lines = parse_number<size_t>(value);
                     if (value == "all") request.lines.reset();
-                    else if (ec != std::errc() || end != value.data() + value.size())
-                        return error = "logs: -n: \"" + value + "\" is not a number of lines (or all)", false;
-                    else request.lines = n;
+                    else if (!lines) return error = "logs: -n: \"" + value + "\" is not a number of lines (or all)", false;
+                    else request.lines = *lines;
                 } else if (auto ago = parse_duration(value)) {
                     request.since = std::chrono::system_clock::now() - *ago;
                 } else if (auto time = parse_time(value)) {

@@ -14,26 +14,18 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <system_error>
 
 #include "environment.hpp"
 #include "trust.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 #include "users.hpp"
 
 namespace sv {
 
 namespace {
-
-std::optional<unsigned long> as_number(const std::string& text) {
-    unsigned long value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
-    return value;
-}
 
 bool is_executable_file(const std::string& path) {
     struct stat st {};
@@ -442,7 +434,7 @@ std::optional<unsigned long> memory_oom_kills() {
         if (!read_file(file, text)) continue;
         for (const std::string& line : lines(text))
             if (line.rfind("oom_kill ", 0) == 0)
-                if (auto count = as_number(line.substr(9))) return count;
+                if (auto count = parse_number<unsigned long>(line.substr(9))) return count;
     }
     return std::nullopt;
 }
@@ -455,7 +447,7 @@ int signal_leftovers(int sig) {
     DIR* proc = ::opendir("/proc");
     if (!proc) return 0;
     while (dirent* entry = ::readdir(proc)) {
-        auto pid = as_number(entry->d_name);
+        auto pid = parse_number<unsigned long>(entry->d_name);
         if (!pid) continue;
         char path[64], buf[512];
         std::snprintf(path, sizeof path, "/proc/%lu/stat", *pid);

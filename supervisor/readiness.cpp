@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "supervisor_parts.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 

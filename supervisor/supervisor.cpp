@@ -13,7 +13,7 @@
 
 #include "socket_path.hpp"
 #include "supervisor_parts.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 
@@ -322,7 +322,7 @@ void Supervisor::on_signal(int sig, pid_t sender) {
         return;
     }
     bool single_command = services_.count("main") && !options_.command.empty();
-    bool shutdown_signal = sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
+    bool shutdown_signal = is_shutdown_signal(sig);
     if (shutdown_signal && phase_ != Phase::running) return hurry_shutdown();
     if (single_command) {
         // tini-compatible: every signal goes to the command, and its end ends the container.

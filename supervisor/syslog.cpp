@@ -13,6 +13,7 @@
 #include <memory>
 #include <spdlog/spdlog.h>
 
+#include "parse.hpp"
 #include "uv_handles.hpp"
 
 namespace sv {
@@ -34,7 +35,7 @@ SyslogDestination::SyslogDestination(uv_loop_t* loop, std::string url, std::stri
         size_t colon = rest.rfind(':');
         host_ = rest.substr(0, colon);
         if (host_.size() > 1 && host_.front() == '[' && host_.back() == ']') host_ = host_.substr(1, host_.size() - 2);
-        port_ = std::atoi(rest.c_str() + colon + 1);
+        port_ = parse_number<int>(std::string_view(rest).substr(colon + 1)).value_or(0);  // checked by config
     }
     retry_timer_ = new_handle<uv_timer_t>(this);
     uv_timer_init(loop_, retry_timer_);

@@ -5,7 +5,7 @@
 
 #include "logs.hpp"
 #include "syslog.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 using namespace sv;
 
