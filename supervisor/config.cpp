@@ -9,6 +9,7 @@
 #include <map>
 #include <toml++/toml.h>
 
+#include "json.hpp"
 #include "parse.hpp"
 #include "users.hpp"
 
@@ -78,23 +79,6 @@ void append_utf8(std::string& out, char32_t c) {
     else
         out += static_cast<char>(0xF0 | (c >> 18)), out += static_cast<char>(0x80 | ((c >> 12) & 0x3F)),
             out += static_cast<char>(0x80 | ((c >> 6) & 0x3F)), out += static_cast<char>(0x80 | (c & 0x3F));
-}
-
-// Decodes the UTF-8 sequence at `s` (length in `len`); invalid input decodes as one byte.
-char32_t decode_utf8(std::string_view s, size_t& len) {
-    auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-    unsigned char c = b(0);
-    len = 1;
-    if (c < 0x80) return c;
-    size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || n > s.size()) return 0xFFFFFFFF;
-    char32_t cp = c & (0x7F >> n);
-    for (size_t i = 1; i < n; ++i) {
-        if ((b(i) & 0xC0) != 0x80) return 0xFFFFFFFF;
-        cp = (cp << 6) | (b(i) & 0x3F);
-    }
-    len = n;
-    return cp;
 }
 
 // Rewrites the risky characters; false if the text already uses the plane-15 range we use.
