@@ -399,7 +399,7 @@ void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::
     if (wants_file && log.file.empty()) r.error(node.source(), "`log.file` is needed when stdout or stderr is \"file\"");
 }
 
-// The probe keys shared by [ready] and [health]; returns true if `key` was one of them.
+// The probe keys shared by [ready] and [health]: a handler for each, filling `probe`.
 std::vector<std::pair<std::string, Reader::Handler>> probe_keys(Reader& r, Probe& probe) {
     return {
         {"tcp", [&r, &probe](const std::string& k, const toml::node& n) {

@@ -186,7 +186,6 @@ class ServiceLog {
     void line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now);
     void flush();  // after a batch of lines
     const LogSpec& spec() const { return spec_; }
-    const std::string& name() const { return name_; }
 
    private:
     std::string name_;

@@ -114,7 +114,9 @@ class SignalReceiver {
     Callback callback_;
 };
 
-// Restores the signal mask the supervisor started with (for a child about to exec).
+// Unblocks every signal (an empty mask, not the one the process started with): for the client
+// commands, which block_received_signals() blocked first thing and which must stay
+// interruptible (Ctrl-C).
 void unblock_all_signals();
 
 }  // namespace sv
