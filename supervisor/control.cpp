@@ -14,6 +14,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "boundary.hpp"
 #include "options.hpp"
 #include "parse.hpp"
 
@@ -80,12 +81,12 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
         if (peer.uid != 0 && peer.uid != ::getuid())
             return send(false, "permission denied: uid " + std::to_string(peer.uid) +
                                    " may not control the supervisor (only root or uid " + std::to_string(::getuid()) + ")");
-        uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->send(false, "no request received in time"); },
+        uv_timer_start(&timer_, [](uv_timer_t* t) noexcept { at_boundary("a control connection's deadline", [&] { static_cast<Connection*>(t->data)->send(false, "no request received in time"); }); },
                        kRequestTimeoutMs, 0);
-        uv_read_start(stream(), [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        uv_read_start(stream(), [](uv_handle_t*, size_t, uv_buf_t* buf) noexcept {
             static char chunk[1024];
             *buf = uv_buf_init(chunk, sizeof chunk);
-        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<Connection*>(s->data)->on_read(n, buf); });
+        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept { at_boundary("a control request", [&] { static_cast<Connection*>(s->data)->on_read(n, buf); }); });
     }
 
     void send(bool ok, const std::string& body) override {
@@ -98,12 +99,12 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
         if (streaming_) {
             // The end of a stream: what is queued goes first, but a client that stopped reading
             // does not keep the connection (or the supervisor's exit) waiting.
-            uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->close(); }, kStreamEndGraceMs, 0);
+            uv_timer_start(&timer_, [](uv_timer_t* t) noexcept { at_boundary("a control connection's end", [&] { static_cast<Connection*>(t->data)->close(); }); }, kStreamEndGraceMs, 0);
             if (out.empty()) return uv_stream_get_write_queue_size(stream()) == 0 ? close() : void();
         }
         write(std::move(out));
         if (!streaming_ && !closing_ && uv_stream_get_write_queue_size(stream()) > 0)
-            uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->close(); }, kAnswerWriteMs, 0);
+            uv_timer_start(&timer_, [](uv_timer_t* t) noexcept { at_boundary("a control connection's end", [&] { static_cast<Connection*>(t->data)->close(); }); }, kAnswerWriteMs, 0);
     }
     void stream(std::string data) override {
         if (answered_ || closing_) return;
@@ -136,12 +137,12 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
         auto* w = new Write{{}, std::move(data), this};
         w->req.data = w;
         uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-        if (uv_write(&w->req, stream(), &buf, 1, [](uv_write_t* r, int status) {
+        if (uv_write(&w->req, stream(), &buf, 1, [](uv_write_t* r, int status) noexcept { at_boundary("a control answer's write", [&] {
                 auto* w = static_cast<Write*>(r->data);
                 Connection* c = w->connection;
                 delete w;
                 if (status < 0 || (c->answered_ && uv_stream_get_write_queue_size(c->stream()) == 0)) c->close();
-            }) != 0) {
+            }); }) != 0) {
             delete w;
             close();
         }
@@ -185,12 +186,14 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
     void close() {
         if (closing_) return;
         closing_ = true;
-        uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
+        uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) noexcept {
             auto* c = static_cast<Connection*>(h->data);
-            uv_close(c->handle(), [](uv_handle_t* p) {
-                auto* connection = static_cast<Connection*>(p->data);
-                connection->uncount();
-                connection->self_.reset();
+            uv_close(c->handle(), [](uv_handle_t* p) noexcept {
+                at_boundary("a control connection's end", [&] {
+                    auto* connection = static_cast<Connection*>(p->data);
+                    connection->uncount();
+                    connection->self_.reset();
+                });
             });
         });
     }
@@ -358,18 +361,20 @@ void ControlServer::open(uv_loop_t* loop, const std::string& path, Handler handl
     // umask above gave the socket its mode.
 }
 
-void ControlServer::on_connection(uv_stream_t* server, int status) {
+void ControlServer::on_connection(uv_stream_t* server, int status) noexcept {
     if (status < 0) return;
-    auto* self = static_cast<ControlServer*>(server->data);
-    auto connection = std::make_shared<Connection>(server->loop, &self->handler_);
-    connection->begin(server, connection);
+    at_boundary("a control connection", [&] {
+        auto* self = static_cast<ControlServer*>(server->data);
+        auto connection = std::make_shared<Connection>(server->loop, &self->handler_);
+        connection->begin(server, connection);
+    });
 }
 
 void ControlServer::close() {
     for (Connection* connection : std::set<Connection*>(open_connections)) connection->send(false, "the supervisor shut down");
     if (!server_) return;
     // libuv removes the socket file it bound as it closes the handle.
-    uv_close(reinterpret_cast<uv_handle_t*>(server_), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(server_), [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_pipe_t*>(h); });
     server_ = nullptr;
 }
 

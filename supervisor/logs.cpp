@@ -16,6 +16,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
 #include "syslog.hpp"
 #include "trust.hpp"
 #include "uv_handles.hpp"
@@ -174,7 +175,7 @@ void OutputQueue::flush() {
         offset_ = 0;
     }
     // Our own description is watched itself; a shared one through our epoll descriptor.
-    if (poll_) uv_poll_start(poll_, mode_ == Mode::own ? UV_WRITABLE : UV_READABLE, [](uv_poll_t* h, int, int) { static_cast<OutputQueue*>(h->data)->flush(); });
+    if (poll_) uv_poll_start(poll_, mode_ == Mode::own ? UV_WRITABLE : UV_READABLE, [](uv_poll_t* h, int, int) noexcept { at_boundary("the console", [&] { static_cast<OutputQueue*>(h->data)->flush(); }); });
 }
 
 void OutputQueue::report_drops() {
@@ -423,7 +424,7 @@ class LogHub::Pipe {
         if (now - last_read_ < kRestMs && static_cast<size_t>(n) < kSmallRead) {
             enlarge();
             uv_read_stop(reinterpret_cast<uv_stream_t*>(handle_));
-            uv_timer_start(rest_, [](uv_timer_t* t) { static_cast<Pipe*>(t->data)->resume(); }, kRestMs, 0);
+            uv_timer_start(rest_, [](uv_timer_t* t) noexcept { at_boundary("a log pipe's rest", [&] { static_cast<Pipe*>(t->data)->resume(); }); }, kRestMs, 0);
         }
         last_read_ = now;
     }
@@ -439,9 +440,9 @@ class LogHub::Pipe {
     }
 
     void resume() {
-        uv_read_start(reinterpret_cast<uv_stream_t*>(handle_), [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        uv_read_start(reinterpret_cast<uv_stream_t*>(handle_), [](uv_handle_t*, size_t, uv_buf_t* buf) noexcept {
             *buf = uv_buf_init(read_buffer, sizeof read_buffer);
-        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<Pipe*>(s->data)->on_read(n, buf); });
+        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept { at_boundary("a log pipe", [&] { static_cast<Pipe*>(s->data)->on_read(n, buf); }); });
     }
 
     // The lines of one read share one time stamp.

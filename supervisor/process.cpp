@@ -18,6 +18,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "boundary.hpp"
 #include "environment.hpp"
 #include "trust.hpp"
 #include "parse.hpp"
@@ -393,7 +394,7 @@ void reap_children(const std::function<void(pid_t, int)>& on_exit) {
         int status = 0;
         pid_t pid = ::waitpid(-1, &status, WNOHANG);
         if (pid > 0) {
-            on_exit(pid, status);
+            at_boundary("a child's exit", [&] { on_exit(pid, status); });  // the others are still reaped
             continue;
         }
         if (pid < 0 && errno == EINTR) continue;
@@ -508,13 +509,14 @@ void SignalReceiver::close() {
     fd_ = -1;
 }
 
-void SignalReceiver::on_readable(uv_poll_t* handle, int, int) {
+void SignalReceiver::on_readable(uv_poll_t* handle, int, int) noexcept {
     auto* self = static_cast<SignalReceiver*>(handle->data);
     signalfd_siginfo info[16];
     while (self->fd_ >= 0) {  // a callback may close the receiver (the end of a shutdown)
         ssize_t n = ::read(self->fd_, info, sizeof info);
         if (n <= 0) return;
-        for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof info[0]); ++i) self->callback_(info[i]);
+        for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof info[0]); ++i)
+            at_boundary("a signal", [&] { self->callback_(info[i]); });  // one failed signal costs no other
     }
 }
 

@@ -79,7 +79,8 @@ struct ExecSucceeded {};
 using ExecStatus = std::variant<ExecPending, ExecSucceeded, ExecFailure>;
 ExecStatus read_exec_status(int fd);
 
-// Reaps every child that has ended, without blocking; calls `on_exit(pid, wait_status)` for each.
+// Reaps every child that has ended, without blocking; calls `on_exit(pid, wait_status)` for each
+// (what one call throws is caught and logged, and the reaping goes on).
 void reap_children(const std::function<void(pid_t, int)>& on_exit);
 
 // Sends `sig` to processes left over at shutdown: as PID 1 every process of the namespace
@@ -108,7 +109,7 @@ class SignalReceiver {
     void close();
 
    private:
-    static void on_readable(uv_poll_t* handle, int status, int events);
+    static void on_readable(uv_poll_t* handle, int status, int events) noexcept;
     int fd_ = -1;
     uv_poll_t* poll_ = nullptr;
     Callback callback_;

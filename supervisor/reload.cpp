@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
 #include "config.hpp"
 #include "supervisor_parts.hpp"
 #include "parse.hpp"
@@ -34,7 +35,7 @@ void Supervisor::request_reload(std::shared_ptr<Reply> reply) {
     reload_replies_.push_back(std::move(reply));
     // Every request that arrives before the timer fires shares the one reload.
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(reload_timer_)))
-        uv_timer_start(reload_timer_, [](uv_timer_t* t) { static_cast<Supervisor*>(t->data)->reload_directory(); }, 0, 0);
+        uv_timer_start(reload_timer_, [](uv_timer_t* t) noexcept { at_boundary("the reload", [&] { static_cast<Supervisor*>(t->data)->reload_directory(); }); }, 0, 0);
 }
 
 void Supervisor::reload_directory() {
@@ -205,7 +206,7 @@ void Supervisor::watch_files(Slot& slot) {
     for (auto& dir : dirs) {
         auto* watcher = new_handle<uv_fs_event_t>(&slot);
         uv_fs_event_init(loop_, watcher);
-        int rc = uv_fs_event_start(watcher, [](uv_fs_event_t* h, const char* filename, int, int status) {
+        int rc = uv_fs_event_start(watcher, [](uv_fs_event_t* h, const char* filename, int, int status) noexcept { at_boundary("a watched directory", [&] {
             auto* s = static_cast<Slot*>(h->data);
             if (status < 0 || !filename) return;
             char dir[4096];
@@ -214,12 +215,12 @@ void Supervisor::watch_files(Slot& slot) {
             std::string changed = std::string(dir, size) + "/" + filename;
             const auto& files = s->service.spec().reload.watch;
             if (std::find(files.begin(), files.end(), changed) == files.end()) return;
-            uv_timer_start(s->watch_timer, [](uv_timer_t* t) {
+            uv_timer_start(s->watch_timer, [](uv_timer_t* t) noexcept { at_boundary("a watched file", [&] {
                 auto* slot = static_cast<Slot*>(t->data);
                 spdlog::info("{}: a watched file changed", slot->service.spec().name);
                 slot->owner->reload_service(*slot, nullptr);
-            }, kWatchDebounceMs, 0);
-        }, dir.c_str(), 0);
+            }); }, kWatchDebounceMs, 0);
+        }); }, dir.c_str(), 0);
         if (rc != 0) {
             spdlog::warn("{}: cannot watch {}: {}", slot.service.spec().name, dir, uv_strerror(rc));
             close_and_free(reinterpret_cast<uv_handle_t*>(watcher));

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
 #include "json.hpp"
 #include "supervisor_parts.hpp"
 #include "parse.hpp"
@@ -315,7 +316,7 @@ void Supervisor::arm_waiter_timer() {
     TimePoint first = waiters_.front().deadline;
     for (auto& w : waiters_) first = std::min({first, w.deadline, w.wake});
     auto left = std::chrono::ceil<Duration>(first - Clock::now()).count();
-    uv_timer_start(waiter_timer_, [](uv_timer_t* t) { static_cast<Supervisor*>(t->data)->check_waiters(); },
+    uv_timer_start(waiter_timer_, [](uv_timer_t* t) noexcept { at_boundary("the waiting requests", [&] { static_cast<Supervisor*>(t->data)->check_waiters(); }); },
                    static_cast<uint64_t>(std::max<long>(left, 1)), 0);
 }
 

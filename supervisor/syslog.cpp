@@ -13,6 +13,7 @@
 #include <memory>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
 #include "parse.hpp"
 #include "uv_handles.hpp"
 
@@ -152,7 +153,7 @@ void SyslogDestination::connect_to(const std::string& address) {
 }
 
 void SyslogDestination::watch(int events) {
-    uv_poll_start(poll_, events, [](uv_poll_t* h, int status, int ev) { static_cast<SyslogDestination*>(h->data)->on_poll(status, ev); });
+    uv_poll_start(poll_, events, [](uv_poll_t* h, int status, int ev) noexcept { at_boundary("a syslog socket", [&] { static_cast<SyslogDestination*>(h->data)->on_poll(status, ev); }); });
 }
 
 void SyslogDestination::on_poll(int status, int events) {
@@ -210,7 +211,7 @@ void SyslogDestination::fail(const char* what, int error) {
 }
 
 void SyslogDestination::schedule_reconnect() {
-    uv_timer_start(retry_timer_, [](uv_timer_t* t) { static_cast<SyslogDestination*>(t->data)->connect(); }, retry_delay_ms_, 0);
+    uv_timer_start(retry_timer_, [](uv_timer_t* t) noexcept { at_boundary("a syslog reconnect", [&] { static_cast<SyslogDestination*>(t->data)->connect(); }); }, retry_delay_ms_, 0);
     retry_delay_ms_ = std::min(retry_delay_ms_ * 2, kMaxRetryMs);
 }
 
