@@ -218,17 +218,9 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
     bool counted_ = true;
 };
 
-}  // namespace
-
-bool parse_request(std::string_view line, Request& request, std::string& error) {
-    if (line.size() > kMaxRequest) return error = "request too long", false;
-    for (char c : line)
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t') return error = "request has control characters", false;
-    std::vector<std::string> words = split_words(line);
-    if (words.empty()) return error = "empty request", false;
-    const std::string verb = words[0];
-    std::vector<std::string> args(words.begin() + 1, words.end());
-    request = Request{};
+// --timeout DURATION (every verb) and --settle DURATION (start, restart) into `request`,
+// taken out of `args`.
+bool read_durations(const std::string& verb, std::vector<std::string>& args, Request& request, std::string& error) {
     for (size_t i = 0; i < args.size();) {  // --timeout DURATION goes with every verb, --settle with start and restart
         if (args[i] != "--timeout" && args[i] != "--settle") {
             ++i;
@@ -242,6 +234,50 @@ bool parse_request(std::string_view line, Request& request, std::string& error) 
         (option == "--timeout" ? request.timeout : request.settle) = *value;
         args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
     }
+    return true;
+}
+
+// The options of `logs` (-f, --json, -n N|all, --since DURATION|TIME) into `request`; what is
+// left in `args` are the names.
+bool read_logs_options(std::vector<std::string>& args, Request& request, std::string& error) {
+    std::vector<std::string> rest;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "-f" || a == "--follow") request.follow = true;
+        else if (a == "--json") request.json = true;
+        else if (a == "-n" || a == "--since") {
+            if (i + 1 >= args.size()) return error = "logs: " + a + " needs a value", false;
+            const std::string& value = args[++i];
+            if (a == "-n") {
+                auto lines = parse_number<size_t>(value);
+                if (value == "all") request.lines.reset();
+                else if (!lines) return error = "logs: -n: \"" + value + "\" is not a number of lines (or all)", false;
+                else request.lines = *lines;
+            } else if (auto ago = parse_duration(value)) {
+                request.since = std::chrono::system_clock::now() - *ago;
+            } else if (auto time = parse_time(value)) {
+                request.since = *time;
+            } else {
+                return error = "logs: --since: \"" + value + "\" is neither a duration (such as 10m) nor a time (such as 2026-12-02T14:05:00Z)", false;
+            }
+        } else rest.push_back(a);
+    }
+    args = rest;
+    return true;
+}
+
+}  // namespace
+
+bool parse_request(std::string_view line, Request& request, std::string& error) {
+    if (line.size() > kMaxRequest) return error = "request too long", false;
+    for (char c : line)
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t') return error = "request has control characters", false;
+    std::vector<std::string> words = split_words(line);
+    if (words.empty()) return error = "empty request", false;
+    const std::string verb = words[0];
+    std::vector<std::string> args(words.begin() + 1, words.end());
+    request = Request{};
+    if (!read_durations(verb, args, request, error)) return false;
     auto names_only = [&](bool at_least_one) {
         for (auto& a : args) {
             if (a.rfind("-", 0) == 0) return error = verb + ": unknown option " + a, false;
@@ -263,30 +299,7 @@ bool parse_request(std::string_view line, Request& request, std::string& error) 
     }
     if (verb == "logs") {
         request.verb = Request::logs;
-        std::vector<std::string> rest;
-        for (size_t i = 0; i < args.size(); ++i) {
-            const std::string& a = args[i];
-            if (a == "-f" || a == "--follow") request.follow = true;
-            else if (a == "--json") request.json = true;
-            else if (a == "-n" || a == "--since") {
-                if (i + 1 >= args.size()) return error = "logs: " + a + " needs a value", false;
-                const std::string& value = args[++i];
-                if (a == "-n") {
-                    auto lines = parse_number<size_t>(value);
-                    if (value == "all") request.lines.reset();
-                    else if (!lines) return error = "logs: -n: \"" + value + "\" is not a number of lines (or all)", false;
-                    else request.lines = *lines;
-                } else if (auto ago = parse_duration(value)) {
-                    request.since = std::chrono::system_clock::now() - *ago;
-                } else if (auto time = parse_time(value)) {
-                    request.since = *time;
-                } else {
-                    return error = "logs: --since: \"" + value + "\" is neither a duration (such as 10m) nor a time (such as 2026-12-02T14:05:00Z)", false;
-                }
-            } else rest.push_back(a);
-        }
-        args = rest;
-        return names_only(false);
+        return read_logs_options(args, request, error) && names_only(false);
     }
     if (verb == "start") return request.verb = Request::start, names_only(true);
     if (verb == "stop") return request.verb = Request::stop, names_only(true);

@@ -250,46 +250,40 @@ std::string ExecFailure::str(const LaunchPlan* plan) const {
     return out + ": " + std::strerror(error);
 }
 
-std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char** base_env) {
-    LaunchPlan plan;
-    plan.argv = spec.shell ? std::vector<std::string>{"/bin/sh", "-c", spec.command.at(0)} : spec.command;
-    for (char** e = base_env; e && *e; ++e) plan.envp.emplace_back(*e);
-    plan.directory = spec.directory;
-    plan.umask = spec.umask;
-    plan.foreground = spec.foreground;
-    plan.no_new_privs = spec.no_new_privs;
-    if (spec.capabilities) {
-        plan.limit_capabilities = true;
-        for (int cap : *spec.capabilities) plan.capabilities |= 1ull << cap;
-    }
+namespace {
 
-    if (!spec.user.empty()) {
-        plan.change_user = true;
-        auto user = find_user(spec.user);
-        auto uid = parse_id(spec.user);
-        if (!uid && is_number(spec.user)) return "user " + spec.user + " is out of range (uids are 0 to " + std::to_string(kMaxId) + ")";
-        if (!user && !uid) return "unknown user '" + spec.user + "' (not in /etc/passwd)";
-        if (user) {
-            plan.uid = user->uid;
-            plan.gid = user->gid;
-            set_env(plan.envp, "HOME", user->home);
-            set_env(plan.envp, "USER", user->name);
-            set_env(plan.envp, "LOGNAME", user->name);
-        } else {
-            // A bare uid: group nogroup (65534), not docker's group 0, unless `group` says so. With
-            // gid 0 a service could write every group-0-writable file of the image (trust.hpp).
-            plan.uid = static_cast<uid_t>(*uid);
-            plan.gid = kBareUidGid;
-        }
-        if (!spec.group.empty()) {
-            auto gid = find_group(spec.group);
-            if (!gid) return "unknown group '" + spec.group + "' (not in /etc/group)";
-            plan.gid = *gid;
-        }
-        plan.groups = user ? groups_of(user->name, plan.gid) : std::vector<gid_t>{plan.gid};
-    } else if (!spec.group.empty()) {
-        return "`group` needs `user` as well";
+// The plan's uid, gid and groups for `user` (and `group`); the message when they cannot be had.
+std::string plan_user(const ServiceSpec& spec, LaunchPlan& plan) {
+    if (spec.user.empty()) return spec.group.empty() ? "" : "`group` needs `user` as well";
+    plan.change_user = true;
+    auto user = find_user(spec.user);
+    auto uid = parse_id(spec.user);
+    if (!uid && is_number(spec.user)) return "user " + spec.user + " is out of range (uids are 0 to " + std::to_string(kMaxId) + ")";
+    if (!user && !uid) return "unknown user '" + spec.user + "' (not in /etc/passwd)";
+    if (user) {
+        plan.uid = user->uid;
+        plan.gid = user->gid;
+        set_env(plan.envp, "HOME", user->home);
+        set_env(plan.envp, "USER", user->name);
+        set_env(plan.envp, "LOGNAME", user->name);
+    } else {
+        // A bare uid: group nogroup (65534), not docker's group 0, unless `group` says so. With
+        // gid 0 a service could write every group-0-writable file of the image (trust.hpp).
+        plan.uid = static_cast<uid_t>(*uid);
+        plan.gid = kBareUidGid;
     }
+    if (!spec.group.empty()) {
+        auto gid = find_group(spec.group);
+        if (!gid) return "unknown group '" + spec.group + "' (not in /etc/group)";
+        plan.gid = *gid;
+    }
+    plan.groups = user ? groups_of(user->name, plan.gid) : std::vector<gid_t>{plan.gid};
+    return "";
+}
+
+// Whether the supervisor can switch to the plan's user and keep its capabilities; the message
+// when it cannot.
+std::string privileges_problem(const ServiceSpec& spec, LaunchPlan& plan) {
     OwnCapabilities caps = own_capabilities();
     if (plan.change_user && !caps.has(CAP_SETGID) && plan.uid == ::getuid() && plan.uid == ::geteuid() &&
         plan.gid == ::getgid() && plan.gid == ::getegid()) {
@@ -302,34 +296,58 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
     for (int cap = 0; cap <= 63; ++cap)
         if ((plan.capabilities & (1ull << cap)) && !(caps.permitted & (1ull << cap)))
             return "cannot keep " + capability_name(cap) + ": the supervisor does not hold it (capabilities)";
+    return "";
+}
+
+// The program's path: as given when it has a slash, else the first executable file of that
+// name in the plan's PATH. The message when there is none (`path_from_file`: PATH was read
+// from an environment file, and a value read from a file is never shown: it may be anyone's).
+std::string find_program(LaunchPlan& plan, bool path_from_file) {
+    const std::string& program = plan.argv.at(0);
+    if (program.find('/') != std::string::npos) {
+        plan.path = program;  // relative paths resolve against `directory` in the child
+        return "";
+    }
+    std::string search = get_env(plan.envp, "PATH");
+    if (search.empty()) search = kDefaultPath;
+    for (size_t start = 0; start <= search.size();) {
+        size_t end = search.find(':', start);
+        if (end == std::string::npos) end = search.size();
+        std::string dir = search.substr(start, end - start);
+        std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
+        if (is_executable_file(candidate)) {
+            plan.path = candidate;
+            return "";
+        }
+        start = end + 1;
+    }
+    return "cannot find '" + program + "' in PATH (" + (path_from_file ? "as an environment_file sets it" : search) + ")";
+}
+
+}  // namespace
+
+std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char** base_env) {
+    LaunchPlan plan;
+    plan.argv = spec.shell ? std::vector<std::string>{"/bin/sh", "-c", spec.command.at(0)} : spec.command;
+    for (char** e = base_env; e && *e; ++e) plan.envp.emplace_back(*e);
+    plan.directory = spec.directory;
+    plan.umask = spec.umask;
+    plan.foreground = spec.foreground;
+    plan.no_new_privs = spec.no_new_privs;
+    if (spec.capabilities) {
+        plan.limit_capabilities = true;
+        for (int cap : *spec.capabilities) plan.capabilities |= 1ull << cap;
+    }
+    if (std::string why = plan_user(spec, plan); !why.empty()) return why;
+    if (std::string why = privileges_problem(spec, plan); !why.empty()) return why;
 
     for (auto& [name, value] : spec.environment) set_env(plan.envp, name, value);
     EnvVars read;
     if (std::string why = read_service_environment(spec, read); !why.empty()) return why;
     for (auto& [name, value] : read) set_env(plan.envp, name, value);
+    bool path_from_file = std::any_of(read.begin(), read.end(), [](const auto& v) { return v.first == "PATH"; });
+    if (std::string why = find_program(plan, path_from_file); !why.empty()) return why;
 
-    const std::string& program = plan.argv.at(0);
-    if (program.find('/') != std::string::npos) {
-        plan.path = program;  // relative paths resolve against `directory` in the child
-    } else {
-        std::string search = get_env(plan.envp, "PATH");
-        if (search.empty()) search = kDefaultPath;
-        size_t start = 0;
-        while (start <= search.size()) {
-            size_t end = search.find(':', start);
-            if (end == std::string::npos) end = search.size();
-            std::string dir = search.substr(start, end - start);
-            std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
-            if (is_executable_file(candidate)) {
-                plan.path = candidate;
-                break;
-            }
-            start = end + 1;
-        }
-        if (plan.path.empty())  // a value read from a file is never shown (it may be anyone's)
-            return "cannot find '" + program + "' in PATH (" +
-                   (std::any_of(read.begin(), read.end(), [](const auto& v) { return v.first == "PATH"; }) ? "as an environment_file sets it" : search) + ")";
-    }
     // A program PID 1 runs as root (or as itself) must not be one a lesser service can replace.
     if (!plan.change_user || plan.uid == 0) {
         std::string full = plan.path;

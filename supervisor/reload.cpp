@@ -24,6 +24,11 @@ std::string join(const std::vector<std::string>& items, const char* separator = 
     return out;
 }
 
+// "2 added (a, b)", "0 changed".
+std::string counted(const std::vector<std::string>& names, const char* what) {
+    return std::to_string(names.size()) + " " + what + (names.empty() ? "" : " (" + join(names) + ")");
+}
+
 }  // namespace
 
 void Supervisor::request_reload(std::shared_ptr<Reply> reply) {
@@ -98,13 +103,38 @@ void Supervisor::reload_directory() {
         slot.waiting = false;
         apply(slot, slot.service.remove(now));
     }
-    std::string summary = "reloaded " + options_.config_dir + ": " + std::to_string(added.size()) + " added" +
-                          (added.empty() ? "" : " (" + join(added) + ")") + ", " + std::to_string(changed.size()) +
-                          " changed" + (changed.empty() ? "" : " (" + join(changed) + ")") + ", " +
-                          std::to_string(removed.size()) + " removed" + (removed.empty() ? "" : " (" + join(removed) + ")") +
-                          ", " + std::to_string(unchanged) + " unchanged";
+    std::string summary = "reloaded " + options_.config_dir + ": " + counted(added, "added") + ", " + counted(changed, "changed") +
+                          ", " + counted(removed, "removed") + ", " + std::to_string(unchanged) + " unchanged";
     spdlog::info("{}", summary);
     answer(true, summary);
+}
+
+// The reload of a service whose check passed (or that has none): its [reload] signal, or a restart.
+void Supervisor::carry_out_reload(const std::string& name, std::shared_ptr<Reply> reply, std::optional<Duration> timeout) {
+    auto found = services_.find(name);
+    if (found == services_.end() || phase_ != Phase::running) {
+        if (reply) reply->send(false, name + ": reload refused: removed or shutting down");
+        return;
+    }
+    Slot& s = *found->second;
+    const ServiceSpec& spec = s.service.spec();
+    if (spec.reload.signal) {
+        if (!s.service.has_process()) {
+            if (reply) reply->send(false, name + ": reload refused: not running");
+            return;
+        }
+        ::kill(s.service.pid(), *spec.reload.signal);
+        std::string text = name + ": reloading (" + signal_name(*spec.reload.signal) + " to pid " + std::to_string(s.service.pid()) + ")";
+        spdlog::info("{}", text);
+        if (reply) reply->send(true, text);
+        return;
+    }
+    spdlog::info("{}: reloading by restart", name);
+    pid_t old = s.service.pid();
+    s.intent = "reload";
+    apply(s, s.service.stop(Clock::now()));
+    apply(s, s.service.start(Clock::now()));
+    if (reply) wait_for({Request::restart, {{name, old, Goal::up, {}}}, reply}, timeout);
 }
 
 void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout) {
@@ -124,32 +154,7 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::o
         return refuse("a reload check is already running");
     }
 
-    auto go_ahead = [this, name, reply, timeout]() {
-        auto found = services_.find(name);
-        if (found == services_.end() || phase_ != Phase::running) {
-            if (reply) reply->send(false, name + ": reload refused: removed or shutting down");
-            return;
-        }
-        Slot& s = *found->second;
-        const ServiceSpec& spec = s.service.spec();
-        if (spec.reload.signal) {
-            if (!s.service.has_process()) {
-                if (reply) reply->send(false, name + ": reload refused: not running");
-                return;
-            }
-            ::kill(s.service.pid(), *spec.reload.signal);
-            std::string text = name + ": reloading (" + signal_name(*spec.reload.signal) + " to pid " + std::to_string(s.service.pid()) + ")";
-            spdlog::info("{}", text);
-            if (reply) reply->send(true, text);
-            return;
-        }
-        spdlog::info("{}: reloading by restart", name);
-        pid_t old = s.service.pid();
-        s.intent = "reload";
-        apply(s, s.service.stop(Clock::now()));
-        apply(s, s.service.start(Clock::now()));
-        if (reply) wait_for({Request::restart, {{name, old, Goal::up, {}}}, reply}, timeout);
-    };
+    auto go_ahead = [this, name, reply, timeout] { carry_out_reload(name, reply, timeout); };
     if (spec.reload.check.empty()) return go_ahead();
 
     slot.reload_running = true;

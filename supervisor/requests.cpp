@@ -165,7 +165,6 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
     if (request.names.empty() && request.verb == Request::status)
         for (auto& [name, slot] : services_) slots.push_back(slot.get());
 
-    auto now = Clock::now();
     switch (request.verb) {
         case Request::status:
             if (!request.wait_ready && request.names.size() == 1 && !request.json) {
@@ -203,9 +202,14 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
         case Request::start:
         case Request::stop:
         case Request::restart:
-            break;
+            return set_goals(request, slots, reply);
     }
+}
+
+// start, stop, restart: each named service's goal set, the refusals answered, the rest waited for.
+void Supervisor::set_goals(const Request& request, const std::vector<Slot*>& slots, std::shared_ptr<Reply> reply) {
     if (phase_ != Phase::running) return reply->send(false, "shutting down");
+    auto now = Clock::now();
     // The newest request decides the goal (service.hpp, Goal): refusals are decided first, on the
     // state before this request, so that the order of the names does not matter.
     Goal goal = request.verb == Request::stop ? Goal::down : Goal::up;

@@ -69,6 +69,7 @@ class Supervisor {
     void request_reload(std::shared_ptr<Reply> reply);
     void reload_directory();
     void reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout = {});
+    void carry_out_reload(const std::string& name, std::shared_ptr<Reply> reply, std::optional<Duration> timeout);
     void watch_files(Slot& slot);
     void unwatch_files(Slot& slot);
 
@@ -91,6 +92,7 @@ class Supervisor {
 
     // requests.cpp: the control socket's requests
     void on_request(const Request& request, std::shared_ptr<Reply> reply);
+    void set_goals(const Request& request, const std::vector<Slot*>& slots, std::shared_ptr<Reply> reply);
     std::string status_text(const std::vector<Slot*>& slots, bool json) const;
     void wait_for(Waiter waiter, std::optional<Duration> timeout);
     void check_waiters();
