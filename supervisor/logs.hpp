@@ -1,10 +1,10 @@
 // Logs: where a line of a service's output goes.
 //
-//   service stdout/stderr ──pipe──> LogPipe (LineSplitter) ──> ServiceLog ──┬─> console (OutputQueue, PID 1's stdout)
-//                                                                          ├─> FileSink (file_sink.hpp, rotated by size)
-//                                                                          ├─> SyslogDestination (syslog.hpp)
-//                                                                          └─> LogRing (log_ring.hpp) ──> followers
-//                                                                              (`supervisor logs`, log_readers.cpp)
+//   service stdout/stderr ──pipe──> LogHub::Pipe (LineSplitter) ──> ServiceLog ──┬─> console (OutputQueue, PID 1's stdout)
+//                                                                               ├─> FileSink (file_sink.hpp, rotated by size)
+//                                                                               ├─> SyslogDestination (syslog.hpp)
+//                                                                               └─> LogRing (log_ring.hpp) ──> followers
+//                                                                                   (`supervisor logs`, log_readers.cpp)
 //
 // Nothing here ever blocks the loop: the console and syslog have bounded queues, and a line
 // that does not fit is dropped and counted; the count is logged once the destination drains.
