@@ -83,7 +83,8 @@ class NetProbe {
         size_t eol = answer_.find("\r\n");
         if (eol == std::string::npos && n >= 0 && answer_.size() < 1024) return;
         std::string status_line = answer_.substr(0, eol == std::string::npos ? std::min<size_t>(answer_.size(), 200) : eol);
-        // "HTTP/1.1 200 OK"
+        // "HTTP/1.1 200 OK". atoi, not parse_number: the code is the number at the start of the
+        // rest of the line, not the whole of it.
         size_t space = status_line.find(' ');
         int code = space == std::string::npos ? 0 : std::atoi(status_line.c_str() + space + 1);
         if (status_line.rfind("HTTP/", 0) != 0 || code < 100)
