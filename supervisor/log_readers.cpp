@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
 #include "logs.hpp"
 #include "uv_handles.hpp"
 
@@ -170,7 +171,7 @@ void LogHub::flush_followers() {
         uv_timer_init(loop_, drops_timer_);
     }
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(drops_timer_)))
-        uv_timer_start(drops_timer_, [](uv_timer_t* t) { static_cast<LogHub*>(t->data)->flush_followers(); }, kDropsReportMs, 0);
+        uv_timer_start(drops_timer_, [](uv_timer_t* t) noexcept { at_boundary("the followers' drop report", [&] { static_cast<LogHub*>(t->data)->flush_followers(); }); }, kDropsReportMs, 0);
 }
 
 void LogHub::end_followers() {

@@ -1,10 +1,10 @@
 // Logs: where a line of a service's output goes.
 //
-//   service stdout/stderr ──pipe──> LogPipe (LineSplitter) ──> ServiceLog ──┬─> console (OutputQueue, PID 1's stdout)
-//                                                                          ├─> FileSink (rotated by size)
-//                                                                          ├─> SyslogDestination (syslog.hpp)
-//                                                                          └─> LogRing (log_ring.hpp) ──> followers
-//                                                                              (`supervisor logs`, log_readers.cpp)
+//   service stdout/stderr ──pipe──> LogHub::Pipe (LineSplitter) ──> ServiceLog ──┬─> console (OutputQueue, PID 1's stdout)
+//                                                                               ├─> FileSink (file_sink.hpp, rotated by size)
+//                                                                               ├─> SyslogDestination (syslog.hpp)
+//                                                                               └─> LogRing (log_ring.hpp) ──> followers
+//                                                                                   (`supervisor logs`, log_readers.cpp)
 //
 // Nothing here ever blocks the loop: the console and syslog have bounded queues, and a line
 // that does not fit is dropped and counted; the count is logged once the destination drains.
@@ -20,12 +20,14 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+#include "child_output.hpp"
+#include "file_sink.hpp"
 #include "json.hpp"
 #include "log_ring.hpp"
 #include "model.hpp"
-#include "process.hpp"
 
 namespace spdlog {
 class logger;
@@ -141,40 +143,6 @@ class OutputQueue {
     std::map<std::string, unsigned long> drops_;
 };
 
-// A file log with size-based rotation (file, file.1 ... file.N). A write that fails (disk
-// full) drops the lines, counts them, and the next write tries again.
-//
-// PID 1 is often root and the file's directory may be one a service can write: the directory
-// (and every one above it) must be root's (or ours) and writable by nobody else, unless it is
-// sticky (/tmp); the file is opened relative to a descriptor of that directory held open,
-// without following a symbolic link and without blocking on a FIFO, and must be a regular file
-// of ours with one link; rotation renames within that directory descriptor.
-class FileSink {
-   public:
-    FileSink(std::string path, unsigned long long max_size, int max_files);
-    ~FileSink();
-    std::string& buffer() { return pending_; }
-    void flush(const std::string& source);
-
-   private:
-    bool open_file(const std::string& source);
-    bool refuse(const std::string& source, const std::string& why);
-    void rotate();
-    bool write_all(std::string_view chunk, const std::string& source);
-    std::string path_;
-    std::string dir_;   // the directory of path_
-    std::string name_;  // the file's name in it
-    unsigned long long max_size_;
-    int max_files_;
-    int dir_fd_ = -1;
-    int fd_ = -1;
-    unsigned long long size_ = 0;
-    std::string pending_;
-    unsigned long dropped_ = 0;
-    std::string last_error_;
-    std::string refused_;  // why the file was last refused (warned once per reason)
-};
-
 // Where one service's lines go, made from its [log] section. Shared by the pipes of every
 // run of the service until a reload replaces the spec.
 class ServiceLog {
@@ -188,7 +156,6 @@ class ServiceLog {
     // Keeps the lines of a read in the ring (LogRing::append_read), if it has one.
     void keep(Stream stream, bool continued, std::string_view head, std::string_view body, std::chrono::system_clock::time_point now);
     const LogSpec& spec() const { return spec_; }
-    const std::string& name() const { return name_; }
 
    private:
     std::string name_;
@@ -217,11 +184,10 @@ class LogHub {
     void close();
 
     std::shared_ptr<ServiceLog> service_log(const ServiceSpec& spec);
-    // Sets the plan's stdout/stderr per the service's [log]: a pipe read by the loop, /dev/null,
-    // or (inherit) nothing. Returns false with `error` when it cannot.
-    bool prepare(LaunchPlan& plan, const std::shared_ptr<ServiceLog>& log, std::string& error);
-    // After fork: closes the parent's copies of the child's ends.
-    void after_fork(LaunchPlan& plan);
+    // Where a run of the service writes, per its [log]: each stream a pipe read by the loop
+    // (into `log`), /dev/null, or (inherit) the supervisor's own. The ends go to launch(),
+    // which closes them once the child has its copies. Returns the message when it cannot.
+    std::variant<ChildOutput, std::string> output_for(const std::shared_ptr<ServiceLog>& log);
 
     // ---- recent lines and their readers (log_readers.cpp) ----
 

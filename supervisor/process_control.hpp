@@ -9,7 +9,8 @@
 #include <sys/types.h>
 
 #include <functional>
-#include <optional>
+#include <string>
+#include <variant>
 
 #include "process.hpp"
 
@@ -18,8 +19,9 @@ namespace sv {
 class ProcessControl {
    public:
     virtual ~ProcessControl() = default;
-    // Starts executing the plan (process.hpp, launch()); nullopt with errno set if it cannot.
-    virtual std::optional<Launched> launch(const LaunchPlan& plan) = 0;
+    // Starts executing the plan with its output on `output` (process.hpp, launch()); the
+    // message when it cannot.
+    virtual std::variant<Launched, std::string> launch(const LaunchPlan& plan, ChildOutput output) = 0;
     // As kill(2): a negative pid is a process group. Returns 0, or -1 with errno set.
     virtual int kill(pid_t pid, int sig) = 0;
     // Calls `on_exit(pid, wait_status)` for every child that ended, without blocking.

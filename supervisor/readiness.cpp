@@ -13,6 +13,7 @@
 #include "boundary.hpp"
 #include "dependencies.hpp"
 #include "supervisor_parts.hpp"
+#include "parse.hpp"
 
 namespace sv {
 
@@ -96,7 +97,7 @@ void Supervisor::run_check(ServiceEntry& slot) {
     const Probe& probe = check == Check::readiness ? spec.ready.probe : spec.health.probe;
     Duration timeout = check == Check::readiness ? spec.ready.timeout : spec.health.timeout;
     CommandRunner runner = [this, &spec](const std::vector<std::string>& argv, Duration t, std::function<void(int, const std::string&)> done) {
-        run_task(spec, argv, t, std::move(done));
+        tasks_.run(spec, argv, environ_, t, std::move(done));
     };
     ServiceEntry* s = &slot;
     slot.probe = run_probe(loop_, probe, timeout, runner, [this, s, check](bool ok, const std::string& message) {

@@ -6,9 +6,10 @@
 #include <cstdio>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
 #include "json.hpp"
 #include "supervisor_parts.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 
@@ -164,7 +165,6 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
     if (request.names.empty() && request.verb == Request::status)
         for (auto& [name, slot] : services_) slots.push_back(slot.get());
 
-    auto now = Clock::now();
     switch (request.verb) {
         case Request::status:
             if (!request.wait_ready && request.names.size() == 1 && !request.json) {
@@ -202,9 +202,14 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
         case Request::start:
         case Request::stop:
         case Request::restart:
-            break;
+            return set_goals(request, slots, reply);
     }
+}
+
+// start, stop, restart: each named service's goal set, the refusals answered, the rest waited for.
+void Supervisor::set_goals(const Request& request, const std::vector<ServiceEntry*>& slots, std::shared_ptr<Reply> reply) {
     if (phase_ != Phase::running) return reply->send(false, "shutting down");
+    auto now = Clock::now();
     // The newest request decides the goal (service.hpp, Goal): refusals are decided first, on the
     // state before this request, so that the order of the names does not matter.
     Goal goal = request.verb == Request::stop ? Goal::down : Goal::up;
@@ -312,7 +317,7 @@ void Supervisor::arm_waiter_timer() {
     TimePoint first = waiters_.front().deadline;
     for (auto& w : waiters_) first = std::min({first, w.deadline, w.wake});
     auto left = std::chrono::ceil<Duration>(first - Clock::now()).count();
-    uv_timer_start(waiter_timer_, [](uv_timer_t* t) { static_cast<Supervisor*>(t->data)->check_waiters(); },
+    uv_timer_start(waiter_timer_, [](uv_timer_t* t) noexcept { at_boundary("the waiting requests", [&] { static_cast<Supervisor*>(t->data)->check_waiters(); }); },
                    static_cast<uint64_t>(std::max<long>(left, 1)), 0);
 }
 

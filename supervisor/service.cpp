@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "checks.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 

@@ -14,12 +14,12 @@
 #include "boundary.hpp"
 #include "socket_path.hpp"
 #include "supervisor_parts.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 
 Supervisor::Supervisor(uv_loop_t* loop, Options options, char** environ, ProcessControl& processes)
-    : loop_(loop), options_(std::move(options)), environ_(environ), processes_(processes) {}
+    : loop_(loop), options_(std::move(options)), environ_(environ), processes_(processes), tasks_(loop) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -34,7 +34,7 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
         // A name lookup may block for seconds: a helper process (this binary) does it instead.
         ServiceSpec resolver;
         resolver.name = "resolver";
-        run_task(resolver, {"/proc/self/exe", "resolve", host}, Duration{10'000}, [done](int status, const std::string& output) {
+        tasks_.run(resolver, {"/proc/self/exe", "resolve", host}, environ_, Duration{10'000}, [done](int status, const std::string& output) {
             done(status == 0 ? output.substr(0, output.find('\n')) : std::string());
         });
     });
@@ -48,7 +48,7 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
     }
     if (!options_.command.empty()) {
         ServiceSpec main;
-        main.name = "main";
+        main.name = kCommandServiceName;
         main.command = options_.command;
         main.critical = true;
         main.foreground = true;
@@ -224,11 +224,11 @@ void Supervisor::spawn(ServiceEntry& slot) {
     slot.plan = std::move(std::get<LaunchPlan>(plan));
     std::string why;
     if (!open_notify(slot, why)) return start_failed(slot, why);
-    if (!logs_.prepare(slot.plan, slot.log, why)) return start_failed(slot, why);
-    auto launched = processes_.launch(slot.plan);
-    int fork_error = errno;
-    logs_.after_fork(slot.plan);
-    if (!launched) return start_failed(slot, std::string("cannot fork: ") + std::strerror(fork_error));
+    auto output = logs_.output_for(slot.log);
+    if (auto* failed = std::get_if<std::string>(&output)) return start_failed(slot, *failed);
+    auto result = processes_.launch(slot.plan, std::move(std::get<ChildOutput>(output)));
+    if (auto* failed = std::get_if<std::string>(&result)) return start_failed(slot, *failed);
+    auto* launched = &std::get<Launched>(result);
 
     slot.pgid = launched->pid;
     if (slot.notify) slot.notify->set_sender(slot.pgid, slot.plan.change_user ? slot.plan.uid : ::geteuid());
@@ -269,7 +269,7 @@ void Supervisor::start_failed(ServiceEntry& slot, const std::string& why) {
 }
 
 void Supervisor::on_child_exit(pid_t pid, int status) {
-    if (on_task_exit(pid, status)) return;
+    if (tasks_.on_exit(pid, status)) return;
     auto found = by_pid_.find(pid);
     if (found == by_pid_.end()) {
         ++orphans_reaped_;
@@ -308,12 +308,12 @@ void Supervisor::on_signal(int sig, pid_t sender) {
         processes_.reap([this](pid_t pid, int status) { on_child_exit(pid, status); });
         return;
     }
-    bool single_command = services_.count("main") && !options_.command.empty();
-    bool shutdown_signal = sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
+    bool single_command = services_.count(kCommandServiceName) && !options_.command.empty();
+    bool shutdown_signal = is_shutdown_signal(sig);
     if (shutdown_signal && phase_ != Phase::running) return hurry_shutdown();
     if (single_command) {
         // tini-compatible: every signal goes to the command, and its end ends the container.
-        ServiceEntry& main = *services_.at("main");
+        ServiceEntry& main = *services_.at(kCommandServiceName);
         if (main.service.has_process()) processes_.kill(-main.pgid, sig), passed_to_main_ = sig;
         if (!shutdown_signal && sig != SIGHUP) forward(sig);
         return;  // the directory reloads through `supervisor reload` in this mode

@@ -25,32 +25,13 @@
 #include "dependencies.hpp"
 #include "logs.hpp"
 #include "model.hpp"
+#include "options.hpp"
 #include "process.hpp"
 #include "process_control.hpp"
 #include "service.hpp"
+#include "tasks.hpp"
 
 namespace sv {
-
-struct Options {
-    std::string config_dir = "/etc/supervisor.d";
-    // The control socket. Unless `socket_explicit` (--socket or SUPERVISOR_SOCKET), the first
-    // default place where one can be made (socket_path.hpp), or none; explicit "" turns it off.
-    std::string socket_path;
-    bool socket_explicit = false;
-    std::vector<std::string> command;  // single-command mode: run this as the critical service "main"
-    Duration shutdown_grace{2000};     // leftovers: SIGTERM, this long, then SIGKILL
-    LogFormat log_format = LogFormat::prefix;  // the supervisor's own messages
-};
-
-// Exit statuses of `supervisor` itself (a critical service's own status passes through).
-namespace exit_status {
-constexpr int ok = 0;
-constexpr int failed = 1;     // a control command was refused or did not reach its goal
-constexpr int usage = 2;
-constexpr int unreachable = 3;  // the client cannot reach the supervisor's socket
-constexpr int internal = 70;  // EX_SOFTWARE: the supervisor could not set itself up
-constexpr int config = 78;    // EX_CONFIG: invalid service files at boot, or `check` found errors
-}  // namespace exit_status
 
 // The table is a ServiceTable (dependencies.hpp) for the rules between services.
 class Supervisor : private ServiceTable {
@@ -67,7 +48,6 @@ class Supervisor : private ServiceTable {
 
    private:
     struct ServiceEntry;
-    struct Task;
     struct Waiter;
 
     // supervisor.cpp: the service table, processes, signals, shutdown
@@ -92,15 +72,13 @@ class Supervisor : private ServiceTable {
     void schedule_finish();
     void finish();
 
-    // reload.cpp: the directory, one service's reload, watched files, helper tasks
+    // reload.cpp: the directory, one service's reload, watched files
     void request_reload(std::shared_ptr<Reply> reply);
     void reload_directory();
     void reload_service(ServiceEntry& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout = {});
+    void carry_out_reload(const std::string& name, std::shared_ptr<Reply> reply, std::optional<Duration> timeout);
     void watch_files(ServiceEntry& slot);
     void unwatch_files(ServiceEntry& slot);
-    using TaskDone = std::function<void(int wait_status, const std::string& output)>;
-    void run_task(const ServiceSpec& spec, std::vector<std::string> argv, Duration timeout, TaskDone done);
-    bool on_task_exit(pid_t pid, int status);
 
     void open_control_socket();
 
@@ -118,6 +96,7 @@ class Supervisor : private ServiceTable {
 
     // requests.cpp: the control socket's requests
     void on_request(const Request& request, std::shared_ptr<Reply> reply);
+    void set_goals(const Request& request, const std::vector<ServiceEntry*>& slots, std::shared_ptr<Reply> reply);
     std::string status_text(const std::vector<ServiceEntry*>& slots, bool json) const;
     void wait_for(Waiter waiter, std::optional<Duration> timeout);
     void check_waiters();
@@ -135,7 +114,7 @@ class Supervisor : private ServiceTable {
     uv_check_t* settle_hook_ = nullptr;
     std::map<std::string, std::unique_ptr<ServiceEntry>> services_;
     std::unordered_map<pid_t, ServiceEntry*> by_pid_;
-    std::unordered_map<pid_t, std::unique_ptr<Task>> tasks_;
+    Tasks tasks_;  // helper processes: [reload] checks, command probes, the resolver
     std::vector<Waiter> waiters_;
     uv_timer_t* waiter_timer_ = nullptr;  // the earliest deadline of a waiting request
 

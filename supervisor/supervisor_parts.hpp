@@ -41,17 +41,6 @@ struct Supervisor::ServiceEntry {
     uv_timer_t* watch_timer = nullptr;     // debounces bursts of file changes
 };
 
-// A helper process (a [reload] check): output captured, killed at its timeout.
-struct Supervisor::Task {
-    pid_t pid = 0;
-    int fd = -1;  // read end of its stdout+stderr
-    uv_poll_t* poll = nullptr;
-    uv_timer_t* timer = nullptr;
-    std::string output;
-    bool timed_out = false;
-    TaskDone done;
-};
-
 // A control request that answers once its services reached the state it asked for, a later
 // request superseded it, or its deadline came.
 struct Supervisor::Waiter {

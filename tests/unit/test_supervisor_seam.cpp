@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <string>
@@ -39,12 +40,12 @@ struct FakeProcesses final : ProcessControl {
     std::function<void(pid_t, int)> on_kill;
     pid_t next_pid = 1000;
 
-    std::optional<Launched> launch(const LaunchPlan& plan) override {
+    std::variant<Launched, std::string> launch(const LaunchPlan& plan, ChildOutput) override {
         if (!fail_launches.empty()) {
-            errno = fail_launches.front();
+            int error = fail_launches.front();
             fail_launches.erase(fail_launches.begin());
             spawns.push_back({plan.argv.at(1), 0});
-            return std::nullopt;
+            return std::string("cannot fork: ") + std::strerror(error);
         }
         int fds[2];
         REQUIRE(::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
