@@ -210,6 +210,10 @@ ServiceLog::ServiceLog(const ServiceSpec& spec, LogHub& hub, OutputQueue& consol
         file_ = std::make_unique<FileSink>(spec_.file, spec_.max_size, spec_.max_files);
 }
 
+ServiceLog::~ServiceLog() {
+    if (hub_.pending_.ring == ring_.get()) hub_.keep_pending();
+}
+
 void ServiceLog::line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now) {
     LogMode mode = stream == Stream::err ? spec_.stderr_mode : spec_.stdout_mode;
     if (mode == LogMode::console) {

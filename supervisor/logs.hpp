@@ -149,6 +149,11 @@ class ServiceLog {
    public:
     ServiceLog(const ServiceSpec& spec, LogHub& hub, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog,
                std::shared_ptr<LogRing> ring);
+    // A read of this service that waits to be kept (LogHub::keep_read) is kept now: the ring
+    // may go with this log (a removed service's ring lives only as long as its pipes).
+    ~ServiceLog();
+    ServiceLog(const ServiceLog&) = delete;
+    ServiceLog& operator=(const ServiceLog&) = delete;
     // One line; `now` is read once per batch by the caller (a clock read per line was a
     // quarter of the log path's time).
     void line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now);
