@@ -202,8 +202,8 @@ void OutputQueue::close() {
 
 // ---- files ------------------------------------------------------------------------------
 
-FileSink::FileSink(std::string path, unsigned long long max_size, int max_files)
-    : path_(std::move(path)), max_size_(max_size), max_files_(max_files) {
+FileSink::FileSink(std::string path, unsigned long long max_size, int max_files, uint64_t& dropped_total)
+    : path_(std::move(path)), max_size_(max_size), max_files_(max_files), dropped_total_(dropped_total) {
     size_t slash = path_.rfind('/');  // config made it absolute
     dir_ = slash == 0 ? "/" : path_.substr(0, slash);
     name_ = path_.substr(slash + 1);
@@ -271,7 +271,9 @@ void FileSink::rotate() {
 void FileSink::flush(const std::string& source) {
     if (pending_.empty()) return;
     if (fd_ < 0 && !open_file(source)) {
-        dropped_ += static_cast<unsigned long>(std::count(pending_.begin(), pending_.end(), '\n'));
+        auto lines = static_cast<unsigned long>(std::count(pending_.begin(), pending_.end(), '\n'));
+        dropped_ += lines;
+        dropped_total_ += lines;
         pending_.clear();
         return;
     }
@@ -297,7 +299,11 @@ void FileSink::flush(const std::string& source) {
         if (!write_all(rest.substr(0, take), source)) break;
         rest.remove_prefix(take);
     }
-    if (!rest.empty()) dropped_ += static_cast<unsigned long>(std::count(rest.begin(), rest.end(), '\n'));
+    if (!rest.empty()) {
+        auto lines = static_cast<unsigned long>(std::count(rest.begin(), rest.end(), '\n'));
+        dropped_ += lines;
+        dropped_total_ += lines;
+    }
     if (rest.empty() && dropped_ > 0) {
         spdlog::warn("{}: {} line{} dropped while {} could not be written ({})", source, dropped_, dropped_ == 1 ? "" : "s", path_, last_error_);
         dropped_ = 0;
@@ -327,22 +333,27 @@ bool FileSink::write_all(std::string_view chunk, const std::string& source) {
 // ---- one service ------------------------------------------------------------------------
 
 ServiceLog::ServiceLog(const ServiceSpec& spec, LogHub& hub, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog,
-                       std::shared_ptr<LogRing> ring)
-    : name_(spec.name), spec_(spec.log), hub_(hub), console_(console), ring_(std::move(ring)), syslog_(std::move(syslog)) {
+                       std::shared_ptr<LogRing> ring, std::shared_ptr<LogCounters> counters)
+    : name_(spec.name), spec_(spec.log), hub_(hub), console_(console), ring_(std::move(ring)), counters_(std::move(counters)),
+      syslog_(std::move(syslog)) {
     if (spec_.stdout_mode == LogMode::file || spec_.stderr_mode == LogMode::file)
-        file_ = std::make_unique<FileSink>(spec_.file, spec_.max_size, spec_.max_files);
+        file_ = std::make_unique<FileSink>(spec_.file, spec_.max_size, spec_.max_files,
+                                           counters_->dropped[static_cast<int>(LogDestination::file)]);
 }
 
 void ServiceLog::line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now) {
     LogMode mode = stream == Stream::err ? spec_.stderr_mode : spec_.stdout_mode;
+    if (!continued) ++counters_->lines[stream == Stream::err ? 1 : 0];
     if (mode == LogMode::console) {
         // name + marks + json overhead is well under 256 bytes; json escapes may grow the line 6x.
         size_t worst = text.size() * (spec_.format == LogFormat::json ? 6 : 1) + name_.size() + 256;
         if (console_.reserve(worst, name_)) format_line(console_.buffer(), spec_.format, name_, stream, text, continued, now);
+        else ++counters_->dropped[static_cast<int>(LogDestination::console)];
     } else if (mode == LogMode::file) {
         format_line(file_->buffer(), spec_.format, name_, stream, text, continued, now);
     }
-    if (syslog_) syslog_->send(spec_.facility, stream == Stream::err ? 3 : 6, name_, text, now);
+    if (syslog_ && !syslog_->send(spec_.facility, stream == Stream::err ? 3 : 6, name_, text, now))
+        ++counters_->dropped[static_cast<int>(LogDestination::syslog)];
     bool following = !hub_.followers_.empty();
     if (ring_->capacity() == 0 && !following) return;
     uint64_t seq = ++hub_.seq_;
@@ -447,6 +458,7 @@ class LogHub::Pipe {
     // The lines of one read share one time stamp.
     void take(const char* data, size_t size) {
         auto now = std::chrono::system_clock::now();
+        log_->count_bytes(stream_, size);
         splitter_.feed(data, size, [&](std::string_view line, bool continued) { log_->line(stream_, line, continued, now); });
         hub_.keep_batch();  // before the read buffer is used again
     }
@@ -574,7 +586,17 @@ std::shared_ptr<ServiceLog> LogHub::service_log(const ServiceSpec& spec) {
     auto& ring = rings_[spec.name];
     if (!ring) ring = std::make_shared<LogRing>();
     ring->set_capacity(static_cast<size_t>(spec.log.buffer));
-    return std::make_shared<ServiceLog>(spec, *this, *stdout_, std::move(syslog), ring);
+    auto& counters = counters_[spec.name];
+    if (!counters) counters = std::make_shared<LogCounters>();
+    return std::make_shared<ServiceLog>(spec, *this, *stdout_, std::move(syslog), ring, counters);
+}
+
+void LogHub::counters(const std::string& service, ServiceMetrics& into) const {
+    auto found = counters_.find(service);
+    if (found == counters_.end()) return;
+    const LogCounters& c = *found->second;
+    for (int i = 0; i < 2; ++i) into.log_lines[i] += c.lines[i], into.log_bytes[i] += c.bytes[i];
+    for (int d = 0; d < kLogDestinations; ++d) into.log_dropped[d] += c.dropped[d];
 }
 
 bool LogHub::prepare(LaunchPlan& plan, const std::shared_ptr<ServiceLog>& log, std::string& error) {

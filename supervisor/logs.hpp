@@ -24,6 +24,7 @@
 
 #include "json.hpp"
 #include "log_ring.hpp"
+#include "metrics.hpp"
 #include "model.hpp"
 #include "process.hpp"
 
@@ -140,6 +141,13 @@ class OutputQueue {
     std::map<std::string, unsigned long> drops_;
 };
 
+// What a service's output came to, for /metrics: kept across its runs and reloads, like its ring.
+struct LogCounters {
+    uint64_t lines[2] = {0, 0};  // stdout, stderr (a line cut into pieces counts once)
+    uint64_t bytes[2] = {0, 0};  // as read from its pipes
+    uint64_t dropped[kLogDestinations] = {0, 0, 0};
+};
+
 // A file log with size-based rotation (file, file.1 ... file.N). A write that fails (disk
 // full) drops the lines, counts them, and the next write tries again.
 //
@@ -150,7 +158,8 @@ class OutputQueue {
 // of ours with one link; rotation renames within that directory descriptor.
 class FileSink {
    public:
-    FileSink(std::string path, unsigned long long max_size, int max_files);
+    // `dropped_total`: where the lines it drops are counted for good (the service's LogCounters).
+    FileSink(std::string path, unsigned long long max_size, int max_files, uint64_t& dropped_total);
     ~FileSink();
     std::string& buffer() { return pending_; }
     void flush(const std::string& source);
@@ -169,7 +178,8 @@ class FileSink {
     int fd_ = -1;
     unsigned long long size_ = 0;
     std::string pending_;
-    unsigned long dropped_ = 0;
+    unsigned long dropped_ = 0;  // since the last report
+    uint64_t& dropped_total_;
     std::string last_error_;
     std::string refused_;  // why the file was last refused (warned once per reason)
 };
@@ -179,11 +189,12 @@ class FileSink {
 class ServiceLog {
    public:
     ServiceLog(const ServiceSpec& spec, LogHub& hub, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog,
-               std::shared_ptr<LogRing> ring);
+               std::shared_ptr<LogRing> ring, std::shared_ptr<LogCounters> counters);
     // One line; `now` is read once per batch by the caller (a clock read per line was a
     // quarter of the log path's time).
     void line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now);
     void flush();  // after a batch of lines
+    void count_bytes(Stream stream, size_t size) { counters_->bytes[stream == Stream::err ? 1 : 0] += size; }
     const LogSpec& spec() const { return spec_; }
     const std::string& name() const { return name_; }
 
@@ -193,6 +204,7 @@ class ServiceLog {
     LogHub& hub_;
     OutputQueue& console_;
     std::shared_ptr<LogRing> ring_;  // the service's recent lines, kept across runs and reloads
+    std::shared_ptr<LogCounters> counters_;  // kept the same way
     std::unique_ptr<FileSink> file_;
     std::shared_ptr<SyslogDestination> syslog_;
 };
@@ -255,8 +267,13 @@ class LogHub {
     // The supervisor's message (one line of it, as spdlog gives it) goes with the lines of the
     // service it names ("web: started (pid 7)"); `first`: the line that names it.
     void note_message(std::string_view line, bool first, int level, std::chrono::system_clock::time_point now);
-    // A removed service's lines are forgotten.
-    void forget(const std::string& service) { rings_.erase(service); }
+    // A removed service's lines and figures are forgotten.
+    void forget(const std::string& service) {
+        rings_.erase(service);
+        counters_.erase(service);
+    }
+    // The service's log figures (lines, bytes, drops), added to `into`.
+    void counters(const std::string& service, ServiceMetrics& into) const;
 
    private:
     friend class ServiceLog;
@@ -271,6 +288,7 @@ class LogHub {
     void publish(const std::string& service, const LogRecord& record);
     void flush_followers();
     std::map<std::string, std::shared_ptr<LogRing>> rings_;
+    std::map<std::string, std::shared_ptr<LogCounters>> counters_;
     std::vector<std::unique_ptr<Follower>> followers_;
     uint64_t seq_ = 0;  // orders the lines of every service
     std::string noted_name_;  // the service the supervisor's message being written is about

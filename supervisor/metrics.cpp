@@ -118,7 +118,7 @@ std::string render_metrics(const SupervisorMetrics& m) {
     w.sample("", m.shutting_down ? 1 : 0);
     w.family("supervisor_reloads", "counter", "Reloads of the service directory (SIGHUP or `supervisor reload`).");
     w.sample("", m.reloads);
-    w.family("supervisor_reloads_failed", "counter", "Reloads that left at least one file out for its errors.");
+    w.family("supervisor_reloads_failed", "counter", "Reloads refused for errors in the service files (nothing changed).");
     w.sample("", m.reloads_failed);
     w.family("supervisor_config_errors", "gauge", "Errors found in the service directory by its last load.");
     w.sample("", m.config_errors);

@@ -34,7 +34,7 @@ struct ServiceMetrics {
 struct SupervisorMetrics {
     uint64_t uptime_ms = 0;
     uint64_t reloads = 0;
-    uint64_t reloads_failed = 0;       // a reload that kept at least one file out for its errors
+    uint64_t reloads_failed = 0;       // refused for errors in the files (nothing changed)
     uint64_t config_errors = 0;        // errors found by the last load of the directory
     uint64_t orphans_reaped = 0;
     uint64_t control_requests = 0;

@@ -147,6 +147,7 @@ std::string Supervisor::start_refusal(const Slot& slot, Request::Verb verb, cons
 }
 
 void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply) {
+    ++control_requests_;
     std::vector<Slot*> slots;
     std::vector<std::string> unknown;
     for (auto& name : request.names) {

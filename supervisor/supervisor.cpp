@@ -64,6 +64,7 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
         specs.push_back(std::move(main));
     }
     open_control_socket();
+    open_http();
     settle_hook_ = new_handle<uv_check_t>(this);
     uv_check_init(loop_, settle_hook_);
     uv_check_start(settle_hook_, [](uv_check_t* h) { static_cast<Supervisor*>(h->data)->settle(); });
@@ -197,6 +198,7 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
             case Action::ended_for_good:
                 if (service.spec().critical && phase_ == Phase::running) {
                     int code = exit_code_of(service.last_status().value_or(0));
+                    critical_failure_ = "critical service " + service.spec().name + " ended (" + service.reason() + ")";
                     begin_shutdown(code, "critical service " + service.spec().name + " ended (" + service.reason() +
                                              "); exit status " + std::to_string(code));
                 }
@@ -421,6 +423,7 @@ void Supervisor::finish() {
     reload_replies_.clear();
     signals_.close();
     control_.close();
+    http_.close();
     close_handle(settle_hook_);
     close_handle(reload_timer_);
     close_handle(waiter_timer_);

@@ -20,12 +20,15 @@
 #include <vector>
 
 #include "control.hpp"
+#include "http.hpp"
 #include "logs.hpp"
 #include "model.hpp"
 #include "process.hpp"
 #include "service.hpp"
 
 namespace sv {
+
+struct SupervisorMetrics;
 
 struct Options {
     std::string config_dir = "/etc/supervisor.d";
@@ -35,6 +38,10 @@ struct Options {
     bool socket_explicit = false;
     std::vector<std::string> command;  // single-command mode: run this as the critical service "main"
     Duration shutdown_grace{2000};     // leftovers: SIGTERM, this long, then SIGKILL
+    // At a shutdown signal, how long services keep running (readiness failing) before they stop;
+    // a service's [stop] drain overrides it.
+    Duration drain{0};
+    std::string http_address;          // --http ADDR:PORT: the probe and metrics server ("": none)
     LogFormat log_format = LogFormat::prefix;  // the supervisor's own messages
 };
 
@@ -97,6 +104,12 @@ class Supervisor {
 
     void open_control_socket();
 
+    // http_endpoints.cpp: what --http answers
+    void open_http();
+    HttpResponse on_http(const HttpRequest& request);
+    HttpResponse readyz(const std::optional<std::string>& only);
+    SupervisorMetrics metrics() const;
+
     // readiness.cpp: start order, readiness and health checks
     void request_start(Slot& slot);
     bool dependencies_ready(const Slot& slot, std::string* waiting_for = nullptr) const;
@@ -127,6 +140,7 @@ class Supervisor {
     LogHub logs_;
     SignalReceiver signals_;
     ControlServer control_;
+    HttpServer http_;
     uv_check_t* settle_hook_ = nullptr;
     std::map<std::string, std::unique_ptr<Slot>> services_;
     std::unordered_map<pid_t, Slot*> by_pid_;
@@ -143,6 +157,14 @@ class Supervisor {
     uv_timer_t* grace_timer_ = nullptr;
     uv_timer_t* finish_timer_ = nullptr;
     unsigned long orphans_reaped_ = 0;
+    // for /metrics and /healthz
+    TimePoint started_at_ = Clock::now();
+    uint64_t control_requests_ = 0;
+    uint64_t http_requests_ = 0;
+    uint64_t reloads_ = 0;
+    uint64_t reloads_failed_ = 0;
+    uint64_t config_errors_ = 0;  // found by the last load of the directory
+    std::string critical_failure_;  // why a critical service ended for good ("": none did)
     std::string outer_notify_;  // PID 1's own NOTIFY_SOCKET (Podman --sdnotify=container, a systemd unit)
     bool outer_ready_ = false;  // READY=1 sent to it
     std::optional<unsigned long> oom_kills_;  // the memory cgroup's OOM kill count when last read

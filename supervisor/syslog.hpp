@@ -29,8 +29,8 @@ class SyslogDestination {
     SyslogDestination& operator=(const SyslogDestination&) = delete;
 
     // Queues one message (severity: 6 info for stdout, 3 err for stderr); counts a drop
-    // against `app` when the queue is full.
-    void send(int facility, int severity, std::string_view app, std::string_view message, std::chrono::system_clock::time_point now);
+    // against `app` (and returns false) when the queue is full.
+    bool send(int facility, int severity, std::string_view app, std::string_view message, std::chrono::system_clock::time_point now);
     const std::string& url() const { return url_; }
 
     // Builds one message as it goes on the wire (exposed for tests).
