@@ -57,6 +57,7 @@ HttpResponse Supervisor::readyz(const std::optional<std::string>& only) {
     } else {
         for (auto& [name, slot] : services_) slots.push_back(slot.get());
     }
+    if (drain_from_ != TimePoint{}) return text(503, "not ready: draining before the shutdown (the services still answer)\n");
     if (phase_ != Phase::running) return text(503, "not ready: the supervisor is shutting down\n");
     Waiter probe{Request::status, {}, nullptr};
     std::string not_ready;

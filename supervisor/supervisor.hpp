@@ -86,8 +86,13 @@ class Supervisor {
     void close_exec_pipe(Slot& slot);
     void settle();  // after every batch of events: replacements, removals, waiting replies, shutdown
 
-    void begin_shutdown(int exit_code, const std::string& why);
+    // `drain`: services keep running for their drain time first (a shutdown signal or request;
+    // not the end of a critical service).
+    void begin_shutdown(int exit_code, const std::string& why, bool drain = false);
     void hurry_shutdown();
+    Duration drain_of(const Slot& slot) const;
+    bool draining(const Slot& slot, TimePoint now) const;  // still in its drain time
+    void skip_drain();
     void advance_shutdown();
     void schedule_finish();
     void finish();
@@ -155,6 +160,9 @@ class Supervisor {
     Phase phase_ = Phase::running;
     int exit_code_ = exit_status::ok;
     uv_timer_t* grace_timer_ = nullptr;
+    uv_timer_t* drain_timer_ = nullptr;  // the next end of a service's drain time
+    TimePoint drain_from_{};             // when the drain began; unset: no drain in this shutdown
+
     uv_timer_t* finish_timer_ = nullptr;
     unsigned long orphans_reaped_ = 0;
     // for /metrics and /healthz
