@@ -370,6 +370,11 @@ void HttpServer::open(uv_loop_t* loop, const std::string& address, Handler handl
     uv_tcp_init(loop, server_);
     server_->data = this;
     int rc = uv_tcp_bind(server_, reinterpret_cast<sockaddr*>(&addr), 0);
+    if (rc == UV_EAFNOSUPPORT && address.starts_with(":")) {
+        // ":PORT" on a kernel without IPv6: every IPv4 address, then.
+        uv_ip4_addr("0.0.0.0", ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port), reinterpret_cast<sockaddr_in*>(&addr));
+        rc = uv_tcp_bind(server_, reinterpret_cast<sockaddr*>(&addr), 0);
+    }
     if (rc == 0)
         rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_), 128, [](uv_stream_t* s, int status) noexcept {
             at_boundary("http accept", [&] {
