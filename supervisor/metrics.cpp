@@ -1,6 +1,7 @@
 #include "metrics.hpp"
 
-#include <functional>
+#include <charconv>
+#include <string_view>
 
 #include "service.hpp"
 
@@ -43,91 +44,104 @@ std::string seconds(uint64_t ms) {
 
 class Writer {
    public:
+    explicit Writer(size_t services) { out_.reserve(4096 + services * 2048); }
     // A family: its TYPE, HELP (and UNIT when the name ends in one), then its samples.
-    void family(const std::string& name, const char* type, const char* help, const char* unit = nullptr) {
+    void family(const char* name, const char* type, const char* help, const char* unit = nullptr) {
         name_ = name;
-        suffix_ = std::string(type) == "counter" ? "_total" : "";
-        out_ += "# TYPE " + name + " " + type + "\n";
-        if (unit) out_ += "# UNIT " + name + " " + unit + "\n";
-        out_ += "# HELP " + name + " " + help + "\n";
+        name_ += std::string_view(type) == "counter" ? "_total" : "";
+        out_.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+        if (unit) out_.append("# UNIT ").append(name).append(" ").append(unit).append("\n");
+        out_.append("# HELP ").append(name).append(" ").append(help).append("\n");
     }
-    void sample(const std::string& labels, const std::string& value) {
-        out_ += name_ + suffix_;
-        if (!labels.empty()) out_ += "{" + labels + "}";
-        out_ += " " + value + "\n";
+    // name{service="S",key="value"} number; `service` and `key` may be empty (no label).
+    void sample(std::string_view service, std::string_view key, std::string_view value, std::string_view number) {
+        out_ += name_;
+        if (!service.empty()) {
+            out_.append("{service=\"").append(service).append("\"");
+            if (!key.empty()) out_.append(",").append(key).append("=\"").append(value).append("\"");
+            out_ += '}';
+        }
+        out_.append(" ").append(number).append("\n");
     }
-    void sample(const std::string& labels, uint64_t value) { sample(labels, std::to_string(value)); }
+    void sample(std::string_view service, std::string_view key, std::string_view value, uint64_t number) {
+        char digits[24];
+        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
+        (void)ec;
+        sample(service, key, value, std::string_view(digits, static_cast<size_t>(end - digits)));
+    }
     std::string finish() { return std::move(out_) + "# EOF\n"; }
 
    private:
-    std::string out_, name_, suffix_;
+    std::string out_, name_;
 };
 
 }  // namespace
 
 std::string render_metrics(const SupervisorMetrics& m) {
-    Writer w;
-    const auto& services = m.services;
-    auto each = [&](const std::function<void(const ServiceMetrics&, const std::string& service)>& f) {
-        for (const auto& s : services) f(s, "service=\"" + label(s.name) + "\"");
+    Writer w(m.services.size());
+    std::vector<std::string> names;  // the label values, escaped once
+    for (const auto& s : m.services) names.push_back(label(s.name));
+    auto each = [&](auto&& f) {
+        for (size_t i = 0; i < m.services.size(); ++i) f(m.services[i], std::string_view(names[i]));
     };
+    using S = const ServiceMetrics&;
+    using N = std::string_view;
 
     w.family("supervisor_service_state", "gauge", "The service's state: 1 for the state it is in, 0 for the others.");
-    each([&](const ServiceMetrics& s, const std::string& l) {
-        for (State state : kStates) w.sample(l + ",state=\"" + to_string(state) + "\"", s.state == to_string(state) ? 1 : 0);
+    each([&](S s, N n) {
+        for (State state : kStates) w.sample(n, "state", to_string(state), s.state == to_string(state) ? 1 : 0);
     });
     w.family("supervisor_service_ready", "gauge", "1 when the service is ready (a oneshot: finished), else 0.");
-    each([&](const ServiceMetrics& s, const std::string& l) { w.sample(l, s.ready ? 1 : 0); });
+    each([&](S s, N n) { w.sample(n, "", "", s.ready ? 1 : 0); });
     w.family("supervisor_service_health", "gauge",
              "The verdict of the service's health check, one-hot: none (no check), unknown (not checked yet), healthy, failing.");
-    each([&](const ServiceMetrics& s, const std::string& l) {
-        for (const char* h : kHealthStates) w.sample(l + ",health=\"" + h + "\"", s.health == h ? 1 : 0);
+    each([&](S s, N n) {
+        for (const char* h : kHealthStates) w.sample(n, "health", h, s.health == h ? 1 : 0);
     });
     w.family("supervisor_service_restarts", "counter", "Times the restart policy started the service again.");
-    each([&](const ServiceMetrics& s, const std::string& l) { w.sample(l, s.restarts); });
+    each([&](S s, N n) { w.sample(n, "", "", s.restarts); });
     w.family("supervisor_service_start_failures", "counter", "Runs that could not start at all (fork, exec, user, directory, environment).");
-    each([&](const ServiceMetrics& s, const std::string& l) { w.sample(l, s.start_failures); });
+    each([&](S s, N n) { w.sample(n, "", "", s.start_failures); });
     w.family("supervisor_service_last_exit_code", "gauge", "The exit status of the service's last run, when it exited.");
-    each([&](const ServiceMetrics& s, const std::string& l) {
-        if (s.last_exit_code) w.sample(l, std::to_string(*s.last_exit_code));
+    each([&](S s, N n) {
+        if (s.last_exit_code) w.sample(n, "", "", std::to_string(*s.last_exit_code));
     });
     w.family("supervisor_service_last_exit_signal", "gauge", "The signal that ended the service's last run, when a signal did.");
-    each([&](const ServiceMetrics& s, const std::string& l) {
-        if (s.last_exit_signal) w.sample(l, std::to_string(*s.last_exit_signal));
+    each([&](S s, N n) {
+        if (s.last_exit_signal) w.sample(n, "", "", std::to_string(*s.last_exit_signal));
     });
     w.family("supervisor_service_uptime_seconds", "gauge", "How long the service has been running (0 when it is not).", "seconds");
-    each([&](const ServiceMetrics& s, const std::string& l) { w.sample(l, seconds(s.uptime_ms)); });
+    each([&](S s, N n) { w.sample(n, "", "", seconds(s.uptime_ms)); });
     const char* streams[2] = {"stdout", "stderr"};
     w.family("supervisor_service_log_lines", "counter", "Lines of output captured from the service, by stream.");
-    each([&](const ServiceMetrics& s, const std::string& l) {
-        for (int i = 0; i < 2; ++i) w.sample(l + ",stream=\"" + streams[i] + "\"", s.log_lines[i]);
+    each([&](S s, N n) {
+        for (int i = 0; i < 2; ++i) w.sample(n, "stream", streams[i], s.log_lines[i]);
     });
     w.family("supervisor_service_log_bytes", "counter", "Bytes of output captured from the service, by stream.", "bytes");
-    each([&](const ServiceMetrics& s, const std::string& l) {
-        for (int i = 0; i < 2; ++i) w.sample(l + ",stream=\"" + streams[i] + "\"", s.log_bytes[i]);
+    each([&](S s, N n) {
+        for (int i = 0; i < 2; ++i) w.sample(n, "stream", streams[i], s.log_bytes[i]);
     });
     w.family("supervisor_service_log_dropped_lines", "counter", "Lines a log destination could not take in time, by destination.");
-    each([&](const ServiceMetrics& s, const std::string& l) {
-        for (int d = 0; d < kLogDestinations; ++d)
-            w.sample(l + ",destination=\"" + to_string(static_cast<LogDestination>(d)) + "\"", s.log_dropped[d]);
+    each([&](S s, N n) {
+        for (int d = 0; d < kLogDestinations; ++d) w.sample(n, "destination", to_string(static_cast<LogDestination>(d)), s.log_dropped[d]);
     });
 
     w.family("supervisor_uptime_seconds", "gauge", "How long the supervisor has been running.", "seconds");
-    w.sample("", seconds(m.uptime_ms));
+    w.sample("", "", "", seconds(m.uptime_ms));
     w.family("supervisor_shutting_down", "gauge", "1 once the supervisor is draining or stopping its services.");
-    w.sample("", m.shutting_down ? 1 : 0);
+    w.sample("", "", "", m.shutting_down ? 1 : 0);
     w.family("supervisor_reloads", "counter", "Reloads of the service directory (SIGHUP or `supervisor reload`).");
-    w.sample("", m.reloads);
+    w.sample("", "", "", m.reloads);
     w.family("supervisor_reloads_failed", "counter", "Reloads refused for errors in the service files (nothing changed).");
-    w.sample("", m.reloads_failed);
+    w.sample("", "", "", m.reloads_failed);
     w.family("supervisor_config_errors", "gauge", "Errors found in the service directory by its last load.");
-    w.sample("", m.config_errors);
+    w.sample("", "", "", m.config_errors);
     w.family("supervisor_orphans_reaped", "counter", "Processes that were not services, adopted and reaped.");
-    w.sample("", m.orphans_reaped);
+    w.sample("", "", "", m.orphans_reaped);
     w.family("supervisor_control_requests", "counter", "Requests received on the control socket.");
-    w.sample("", m.control_requests);
+    w.sample("", "", "", m.control_requests);
     w.family("supervisor_http_requests", "counter", "Requests received by the HTTP server.");
-    w.sample("", m.http_requests);
+    w.sample("", "", "", m.http_requests);
     return w.finish();
 }
 
