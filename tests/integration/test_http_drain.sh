@@ -98,4 +98,20 @@ for leftovers in no yes; do
     check "10 services that stop in 10 ms (leftovers: $leftovers): the shutdown took ${ms} ms, under 100" eval '[ "$EXIT" = 0 ] && [ "$ms" -lt 100 ]'
 done
 check "  the leftovers were there, and were stopped" log_has 'stopping leftover processes'
+
+# check --grace-budget: the worst case (drain, the longest chain of stop timeouts, --grace) against it.
+rm -f "$CONF"/*.toml
+service db 'command = ["sleep", "1"]
+stop.timeout = "5s"'
+service app 'command = ["sleep", "1"]
+after = ["db"]
+stop.timeout = "20s"'
+service logger 'command = ["sleep", "1"]
+stop.timeout = "3s"
+stop.drain = "0s"'
+out=$("$BIN" check --syntax-only --config-dir "$CONF" --drain 5s --grace-budget 30s 2>&1)
+check "check --grace-budget 30s with --drain 5s: 32s, over, with the chain ($out)" eval \
+    'grep -q "warning: a shutdown can take 32s (drain 5s, app (stop timeout 20s), db (stop timeout 5s), leftovers 2s), more than the grace budget of 30s" <<<"$out"'
+out=$("$BIN" check --syntax-only --config-dir "$CONF" --drain 5s --grace 1s --grace-budget 40s 2>&1)
+check "within 40s (and --grace 1s counts): said so ($out)" grep -q "a shutdown takes at most 31s (.*), within the grace budget of 40s" <<<"$out"
 finish
