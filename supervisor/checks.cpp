@@ -9,7 +9,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "units.hpp"
+#include "boundary.hpp"
+#include "parse.hpp"
 #include "uv_handles.hpp"
 
 namespace sv {
@@ -27,18 +28,18 @@ class NetProbe {
         tcp_.data = this;
         uv_timer_init(loop, &timer_);
         timer_.data = this;
-        uv_timer_start(&timer_, [](uv_timer_t* t) {
+        uv_timer_start(&timer_, [](uv_timer_t* t) noexcept { at_boundary("a check's timeout", [&] {
             auto* self = static_cast<NetProbe*>(t->data);
             self->finish(false, "no answer within " + format_duration(self->timeout_));
-        }, static_cast<uint64_t>(timeout.count()), 0);
+        }); }, static_cast<uint64_t>(timeout.count()), 0);
         timeout_ = timeout;
         sockaddr_storage addr{};
         if (uv_ip4_addr(endpoint_.ip.c_str(), endpoint_.port, reinterpret_cast<sockaddr_in*>(&addr)) != 0)
             uv_ip6_addr(endpoint_.ip.c_str(), endpoint_.port, reinterpret_cast<sockaddr_in6*>(&addr));
         connect_.data = this;
-        int rc = uv_tcp_connect(&connect_, &tcp_, reinterpret_cast<sockaddr*>(&addr), [](uv_connect_t* req, int status) {
+        int rc = uv_tcp_connect(&connect_, &tcp_, reinterpret_cast<sockaddr*>(&addr), [](uv_connect_t* req, int status) noexcept { at_boundary("a check's connection", [&] {
             static_cast<NetProbe*>(req->data)->on_connect(status);
-        });
+        }); });
         if (rc != 0) {
             connect_pending_ = false;
             finish(false, std::string("cannot connect: ") + uv_strerror(rc));
@@ -65,16 +66,16 @@ class NetProbe {
         uv_buf_t buf = uv_buf_init(request_.data(), static_cast<unsigned>(request_.size()));
         write_.data = this;
         write_pending_ = true;
-        uv_write(&write_, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, [](uv_write_t* req, int status) {
+        uv_write(&write_, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, [](uv_write_t* req, int status) noexcept { at_boundary("a check's request", [&] {
             auto* self = static_cast<NetProbe*>(req->data);
             self->write_pending_ = false;
             if (self->closing_) return self->maybe_delete();
             if (status < 0) self->finish(false, std::string("cannot send the request: ") + uv_strerror(status));
-        });
-        uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        }); });
+        uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
             auto* self = static_cast<NetProbe*>(h->data);
             *buf = uv_buf_init(self->chunk_, sizeof self->chunk_);
-        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<NetProbe*>(s->data)->on_read(n, buf); });
+        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept { at_boundary("a check's answer", [&] { static_cast<NetProbe*>(s->data)->on_read(n, buf); }); });
     }
 
     void on_read(ssize_t n, const uv_buf_t* buf) {
@@ -82,7 +83,8 @@ class NetProbe {
         size_t eol = answer_.find("\r\n");
         if (eol == std::string::npos && n >= 0 && answer_.size() < 1024) return;
         std::string status_line = answer_.substr(0, eol == std::string::npos ? std::min<size_t>(answer_.size(), 200) : eol);
-        // "HTTP/1.1 200 OK"
+        // "HTTP/1.1 200 OK". atoi, not parse_number: the code is the number at the start of the
+        // rest of the line, not the whole of it.
         size_t space = status_line.find(' ');
         int code = space == std::string::npos ? 0 : std::atoi(status_line.c_str() + space + 1);
         if (status_line.rfind("HTTP/", 0) != 0 || code < 100)
@@ -95,15 +97,19 @@ class NetProbe {
         closing_ = true;
         if (*token_ && done_) done_(ok, message);
         done_ = nullptr;
-        uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
-            auto* self = static_cast<NetProbe*>(h->data);
-            self->timer_closed_ = true;
-            self->maybe_delete();
+        uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) noexcept {
+            at_boundary("a check's end", [&] {
+                auto* self = static_cast<NetProbe*>(h->data);
+                self->timer_closed_ = true;
+                self->maybe_delete();
+            });
         });
-        uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
-            auto* self = static_cast<NetProbe*>(h->data);
-            self->tcp_closed_ = true;
-            self->maybe_delete();
+        uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) noexcept {
+            at_boundary("a check's end", [&] {
+                auto* self = static_cast<NetProbe*>(h->data);
+                self->tcp_closed_ = true;
+                self->maybe_delete();
+            });
         });
     }
 
@@ -198,7 +204,7 @@ bool NotifySocket::open(uv_loop_t* loop, const std::string& name, OnMessage on_m
     address_ = "@" + abstract;
     poll_ = new_handle<uv_poll_t>(this);
     uv_poll_init(loop, poll_, fd_);
-    uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* h, int, int) {
+    uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* h, int, int) noexcept { at_boundary("the notify socket", [&] {
         auto* self = static_cast<NotifySocket*>(h->data);
         char buf[4096];
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
@@ -229,7 +235,7 @@ bool NotifySocket::open(uv_loop_t* loop, const std::string& name, OnMessage on_m
                 start = end + 1;
             }
         }
-    });
+    }); });
     return true;
 }
 

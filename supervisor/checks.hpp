@@ -16,7 +16,7 @@
 namespace sv {
 
 using ProbeDone = std::function<void(bool ok, const std::string& message)>;
-// Runs a command as a supervised helper with a timeout (the supervisor's run_task).
+// Runs a command as a supervised helper with a timeout (Tasks::run, tasks.hpp).
 using CommandRunner =
     std::function<void(const std::vector<std::string>& argv, Duration timeout, std::function<void(int status, const std::string& output)>)>;
 

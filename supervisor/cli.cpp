@@ -4,7 +4,8 @@
 #include <iterator>
 
 #include "config.hpp"
-#include "units.hpp"
+#include "control.hpp"
+#include "parse.hpp"
 
 namespace sv {
 

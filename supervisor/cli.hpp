@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "supervisor.hpp"
+#include "options.hpp"
 
 namespace sv {
 

@@ -9,7 +9,8 @@
 #include <map>
 #include <toml++/toml.h>
 
-#include "units.hpp"
+#include "json.hpp"
+#include "parse.hpp"
 #include "users.hpp"
 
 namespace sv {
@@ -78,23 +79,6 @@ void append_utf8(std::string& out, char32_t c) {
     else
         out += static_cast<char>(0xF0 | (c >> 18)), out += static_cast<char>(0x80 | ((c >> 12) & 0x3F)),
             out += static_cast<char>(0x80 | ((c >> 6) & 0x3F)), out += static_cast<char>(0x80 | (c & 0x3F));
-}
-
-// Decodes the UTF-8 sequence at `s` (length in `len`); invalid input decodes as one byte.
-char32_t decode_utf8(std::string_view s, size_t& len) {
-    auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-    unsigned char c = b(0);
-    len = 1;
-    if (c < 0x80) return c;
-    size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || n > s.size()) return 0xFFFFFFFF;
-    char32_t cp = c & (0x7F >> n);
-    for (size_t i = 1; i < n; ++i) {
-        if ((b(i) & 0xC0) != 0x80) return 0xFFFFFFFF;
-        cp = (cp << 6) | (b(i) & 0x3F);
-    }
-    len = n;
-    return cp;
 }
 
 // Rewrites the risky characters; false if the text already uses the plane-15 range we use.
@@ -290,21 +274,8 @@ void read_forward_signals(Reader& r, ServiceSpec& spec, const std::string& key, 
     for (auto& item : *node.as_array()) {
         auto sig = r.signal_of(key, item);
         if (!sig) continue;
-        switch (*sig) {
-            case SIGKILL: case SIGSTOP:
-                r.error(item.source(), signal_name(*sig) + " cannot be caught, so it cannot be forwarded");
-                continue;
-            case SIGCHLD:
-                r.error(item.source(), "SIGCHLD is the supervisor's own (it reaps children); it cannot be forwarded");
-                continue;
-            case SIGTERM: case SIGINT: case SIGQUIT:
-                r.error(item.source(), signal_name(*sig) + " shuts the supervisor down (every service gets its [stop] signal); it cannot be forwarded");
-                continue;
-            case SIGHUP:
-                r.error(item.source(), "SIGHUP reloads the service directory; it cannot be forwarded (use [reload] signal to pass a reload on)");
-                continue;
-        }
-        spec.forward_signals.push_back(*sig);
+        if (auto why = why_not_forwarded(*sig)) r.error(item.source(), *why);
+        else spec.forward_signals.push_back(*sig);
     }
 }
 
@@ -432,7 +403,7 @@ void read_log(Reader& r, ServiceSpec& spec, const std::string& key, const toml::
     if (wants_file && log.file.empty()) r.error(node.source(), "`log.file` is needed when stdout or stderr is \"file\"");
 }
 
-// The probe keys shared by [ready] and [health]; returns true if `key` was one of them.
+// The probe keys shared by [ready] and [health]: a handler for each, filling `probe`.
 std::vector<std::pair<std::string, Reader::Handler>> probe_keys(Reader& r, Probe& probe) {
     return {
         {"tcp", [&r, &probe](const std::string& k, const toml::node& n) {

@@ -38,9 +38,10 @@ struct LoadResult {
 
 // Reads every NAME.toml of `dir` (NAME matching [A-Za-z0-9_.-]+; dotfiles are ignored, other
 // files named in `warnings`), then checks `after` across files: every error at once, the
-// dependency errors of valid files included. A missing directory is an error unless
-// `missing_ok`. Never throws.
-LoadResult load_directory(const std::string& dir, bool missing_ok = false);
+// dependency errors of valid files included. A missing directory is an error, except in
+// single-command mode (`supervisor -- CMD`), where no file may take kCommandServiceName
+// either. Never throws.
+LoadResult load_directory(const std::string& dir, bool single_command = false);
 
 // Parses one service file's text. `path` is used in messages, `name` becomes the service name.
 // Appends problems to `errors`; returns a spec that is meaningful only if none were added.

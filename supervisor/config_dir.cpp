@@ -12,7 +12,7 @@
 
 #include "config.hpp"
 #include "trust.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 
@@ -156,11 +156,16 @@ void load_files(const std::string& dir, bool missing_ok, LoadResult& result, std
 
 }  // namespace
 
-LoadResult load_directory(const std::string& dir, bool missing_ok) {
+LoadResult load_directory(const std::string& dir, bool single_command) {
     LoadResult result;
     std::vector<std::string> known;
-    load_files(dir, missing_ok, result, known);
+    load_files(dir, single_command, result, known);
     check_dependencies(result, known);
+    if (single_command)
+        for (auto& spec : result.services)
+            if (spec.name == kCommandServiceName)
+                result.errors.push_back({spec.file, 0, 0, std::string("\"") + kCommandServiceName +
+                                                              "\" is the name of the command given after --; rename this service"});
     // File by file, top to bottom, whichever check found the problem.
     std::stable_sort(result.errors.begin(), result.errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
         return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);

@@ -8,14 +8,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <set>
 #include <stdexcept>
 
-#include "units.hpp"
+#include "boundary.hpp"
+#include "options.hpp"
+#include "parse.hpp"
 
 namespace sv {
 
@@ -80,12 +81,12 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
         if (peer.uid != 0 && peer.uid != ::getuid())
             return send(false, "permission denied: uid " + std::to_string(peer.uid) +
                                    " may not control the supervisor (only root or uid " + std::to_string(::getuid()) + ")");
-        uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->send(false, "no request received in time"); },
+        uv_timer_start(&timer_, [](uv_timer_t* t) noexcept { at_boundary("a control connection's deadline", [&] { static_cast<Connection*>(t->data)->send(false, "no request received in time"); }); },
                        kRequestTimeoutMs, 0);
-        uv_read_start(stream(), [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        uv_read_start(stream(), [](uv_handle_t*, size_t, uv_buf_t* buf) noexcept {
             static char chunk[1024];
             *buf = uv_buf_init(chunk, sizeof chunk);
-        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<Connection*>(s->data)->on_read(n, buf); });
+        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept { at_boundary("a control request", [&] { static_cast<Connection*>(s->data)->on_read(n, buf); }); });
     }
 
     void send(bool ok, const std::string& body) override {
@@ -98,12 +99,12 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
         if (streaming_) {
             // The end of a stream: what is queued goes first, but a client that stopped reading
             // does not keep the connection (or the supervisor's exit) waiting.
-            uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->close(); }, kStreamEndGraceMs, 0);
+            uv_timer_start(&timer_, [](uv_timer_t* t) noexcept { at_boundary("a control connection's end", [&] { static_cast<Connection*>(t->data)->close(); }); }, kStreamEndGraceMs, 0);
             if (out.empty()) return uv_stream_get_write_queue_size(stream()) == 0 ? close() : void();
         }
         write(std::move(out));
         if (!streaming_ && !closing_ && uv_stream_get_write_queue_size(stream()) > 0)
-            uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->close(); }, kAnswerWriteMs, 0);
+            uv_timer_start(&timer_, [](uv_timer_t* t) noexcept { at_boundary("a control connection's end", [&] { static_cast<Connection*>(t->data)->close(); }); }, kAnswerWriteMs, 0);
     }
     void stream(std::string data) override {
         if (answered_ || closing_) return;
@@ -136,12 +137,12 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
         auto* w = new Write{{}, std::move(data), this};
         w->req.data = w;
         uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-        if (uv_write(&w->req, stream(), &buf, 1, [](uv_write_t* r, int status) {
+        if (uv_write(&w->req, stream(), &buf, 1, [](uv_write_t* r, int status) noexcept { at_boundary("a control answer's write", [&] {
                 auto* w = static_cast<Write*>(r->data);
                 Connection* c = w->connection;
                 delete w;
                 if (status < 0 || (c->answered_ && uv_stream_get_write_queue_size(c->stream()) == 0)) c->close();
-            }) != 0) {
+            }); }) != 0) {
             delete w;
             close();
         }
@@ -185,12 +186,14 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
     void close() {
         if (closing_) return;
         closing_ = true;
-        uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
+        uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) noexcept {
             auto* c = static_cast<Connection*>(h->data);
-            uv_close(c->handle(), [](uv_handle_t* p) {
-                auto* connection = static_cast<Connection*>(p->data);
-                connection->uncount();
-                connection->self_.reset();
+            uv_close(c->handle(), [](uv_handle_t* p) noexcept {
+                at_boundary("a control connection's end", [&] {
+                    auto* connection = static_cast<Connection*>(p->data);
+                    connection->uncount();
+                    connection->self_.reset();
+                });
             });
         });
     }
@@ -215,17 +218,9 @@ class Connection : public Reply, public std::enable_shared_from_this<Connection>
     bool counted_ = true;
 };
 
-}  // namespace
-
-bool parse_request(std::string_view line, Request& request, std::string& error) {
-    if (line.size() > kMaxRequest) return error = "request too long", false;
-    for (char c : line)
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t') return error = "request has control characters", false;
-    std::vector<std::string> words = split_words(line);
-    if (words.empty()) return error = "empty request", false;
-    const std::string verb = words[0];
-    std::vector<std::string> args(words.begin() + 1, words.end());
-    request = Request{};
+// --timeout DURATION (every verb) and --settle DURATION (start, restart) into `request`,
+// taken out of `args`.
+bool read_durations(const std::string& verb, std::vector<std::string>& args, Request& request, std::string& error) {
     for (size_t i = 0; i < args.size();) {  // --timeout DURATION goes with every verb, --settle with start and restart
         if (args[i] != "--timeout" && args[i] != "--settle") {
             ++i;
@@ -239,6 +234,50 @@ bool parse_request(std::string_view line, Request& request, std::string& error) 
         (option == "--timeout" ? request.timeout : request.settle) = *value;
         args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
     }
+    return true;
+}
+
+// The options of `logs` (-f, --json, -n N|all, --since DURATION|TIME) into `request`; what is
+// left in `args` are the names.
+bool read_logs_options(std::vector<std::string>& args, Request& request, std::string& error) {
+    std::vector<std::string> rest;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "-f" || a == "--follow") request.follow = true;
+        else if (a == "--json") request.json = true;
+        else if (a == "-n" || a == "--since") {
+            if (i + 1 >= args.size()) return error = "logs: " + a + " needs a value", false;
+            const std::string& value = args[++i];
+            if (a == "-n") {
+                auto lines = parse_number<size_t>(value);
+                if (value == "all") request.lines.reset();
+                else if (!lines) return error = "logs: -n: \"" + value + "\" is not a number of lines (or all)", false;
+                else request.lines = *lines;
+            } else if (auto ago = parse_duration(value)) {
+                request.since = std::chrono::system_clock::now() - *ago;
+            } else if (auto time = parse_time(value)) {
+                request.since = *time;
+            } else {
+                return error = "logs: --since: \"" + value + "\" is neither a duration (such as 10m) nor a time (such as 2026-12-02T14:05:00Z)", false;
+            }
+        } else rest.push_back(a);
+    }
+    args = rest;
+    return true;
+}
+
+}  // namespace
+
+bool parse_request(std::string_view line, Request& request, std::string& error) {
+    if (line.size() > kMaxRequest) return error = "request too long", false;
+    for (char c : line)
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t') return error = "request has control characters", false;
+    std::vector<std::string> words = split_words(line);
+    if (words.empty()) return error = "empty request", false;
+    const std::string verb = words[0];
+    std::vector<std::string> args(words.begin() + 1, words.end());
+    request = Request{};
+    if (!read_durations(verb, args, request, error)) return false;
     auto names_only = [&](bool at_least_one) {
         for (auto& a : args) {
             if (a.rfind("-", 0) == 0) return error = verb + ": unknown option " + a, false;
@@ -260,32 +299,7 @@ bool parse_request(std::string_view line, Request& request, std::string& error) 
     }
     if (verb == "logs") {
         request.verb = Request::logs;
-        std::vector<std::string> rest;
-        for (size_t i = 0; i < args.size(); ++i) {
-            const std::string& a = args[i];
-            if (a == "-f" || a == "--follow") request.follow = true;
-            else if (a == "--json") request.json = true;
-            else if (a == "-n" || a == "--since") {
-                if (i + 1 >= args.size()) return error = "logs: " + a + " needs a value", false;
-                const std::string& value = args[++i];
-                if (a == "-n") {
-                    size_t n = 0;
-                    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-                    if (value == "all") request.lines.reset();
-                    else if (ec != std::errc() || end != value.data() + value.size())
-                        return error = "logs: -n: \"" + value + "\" is not a number of lines (or all)", false;
-                    else request.lines = n;
-                } else if (auto ago = parse_duration(value)) {
-                    request.since = std::chrono::system_clock::now() - *ago;
-                } else if (auto time = parse_time(value)) {
-                    request.since = *time;
-                } else {
-                    return error = "logs: --since: \"" + value + "\" is neither a duration (such as 10m) nor a time (such as 2026-12-02T14:05:00Z)", false;
-                }
-            } else rest.push_back(a);
-        }
-        args = rest;
-        return names_only(false);
+        return read_logs_options(args, request, error) && names_only(false);
     }
     if (verb == "start") return request.verb = Request::start, names_only(true);
     if (verb == "stop") return request.verb = Request::stop, names_only(true);
@@ -360,37 +374,42 @@ void ControlServer::open(uv_loop_t* loop, const std::string& path, Handler handl
     // umask above gave the socket its mode.
 }
 
-void ControlServer::on_connection(uv_stream_t* server, int status) {
+void ControlServer::on_connection(uv_stream_t* server, int status) noexcept {
     if (status < 0) return;
-    auto* self = static_cast<ControlServer*>(server->data);
-    auto connection = std::make_shared<Connection>(server->loop, &self->handler_);
-    connection->begin(server, connection);
+    at_boundary("a control connection", [&] {
+        auto* self = static_cast<ControlServer*>(server->data);
+        auto connection = std::make_shared<Connection>(server->loop, &self->handler_);
+        connection->begin(server, connection);
+    });
 }
 
 void ControlServer::close() {
     for (Connection* connection : std::set<Connection*>(open_connections)) connection->send(false, "the supervisor shut down");
     if (!server_) return;
     // libuv removes the socket file it bound as it closes the handle.
-    uv_close(reinterpret_cast<uv_handle_t*>(server_), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(server_), [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_pipe_t*>(h); });
     server_ = nullptr;
 }
 
 ControlServer::~ControlServer() { close(); }
 
-int run_client(const std::string& path, const std::vector<std::string>& words, double timeout_seconds) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+namespace {
+
+using Deadline = std::chrono::time_point<std::chrono::steady_clock, std::chrono::duration<double>>;
+
+// Connects to the supervisor's socket; with `wait_for_socket`, until `deadline` while it is not
+// there yet (it may be starting). Returns the socket, or -1 after saying why; `waited` tells
+// whether it had to wait.
+int connect_to_supervisor(const std::string& path, bool wait_for_socket, Deadline deadline,
+                          bool& waited) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof addr.sun_path) {
         std::fprintf(stderr, "supervisor: socket path too long: %s\n", path.c_str());
-        return 3;
+        return -1;
     }
     std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
-    // Waiting for readiness includes waiting for the supervisor to come up (a HEALTHCHECK or a
-    // script may ask right after the container started).
-    bool wait_for_socket = std::find(words.begin(), words.end(), "--wait-ready") != words.end();
-    bool waited = false;
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     while (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
         int e = errno;
         if (wait_for_socket && (e == ENOENT || e == ECONNREFUSED) && std::chrono::steady_clock::now() < deadline) {
@@ -403,27 +422,14 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
                      : e == EACCES                    ? " (only root or the supervisor's own user may use it)"
                                                       : "");
         ::close(fd);
-        return 3;
+        return -1;
     }
-    // The time left is the deadline the supervisor answers by; we wait a little longer for it.
-    std::chrono::duration<double> left = deadline - std::chrono::steady_clock::now();
-    if (!waited) left = std::chrono::duration<double>(timeout_seconds);  // not the microseconds connect took
-    auto left_ms = std::chrono::round<std::chrono::milliseconds>(left).count();
-    std::vector<std::string> sent = words;
-    sent.push_back("--timeout");
-    sent.push_back(std::to_string(std::max<long long>(left_ms, 0)) + "ms");
-    deadline += std::chrono::milliseconds(kAnswerGraceMs);
-    std::string request = format_request(sent);
-    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()) &&
-        errno != EPIPE && errno != ECONNRESET) {  // those: it answered (refused us) before reading: read why
-        std::fprintf(stderr, "supervisor: cannot send the request: %s\n", std::strerror(errno));
-        ::close(fd);
-        return 3;
-    }
-    // The answer is written out as it comes (logs -f goes on until the supervisor ends it, with
-    // no deadline once it began); its first line says OK or ERR.
-    bool follow = !words.empty() && words[0] == "logs" &&
-                  (std::find(words.begin(), words.end(), "-f") != words.end() || std::find(words.begin(), words.end(), "--follow") != words.end());
+    return fd;
+}
+
+// Writes the answer out as it comes (`logs -f` goes on until the supervisor ends it, with no
+// deadline once it began); its first line says OK or ERR. Returns the client's exit status.
+int relay_answer(int fd, Deadline deadline, bool follow, double timeout_seconds) {
     std::string head;
     FILE* out = nullptr;
     bool ok = false;
@@ -434,8 +440,7 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
         pollfd p{fd, POLLIN, 0};
         if (waiting && (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0)) {
             std::fprintf(stderr, "supervisor: no answer within %gs\n", timeout_seconds);
-            ::close(fd);
-            return 3;
+            return exit_status::unreachable;
         }
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
@@ -455,12 +460,45 @@ int run_client(const std::string& path, const std::vector<std::string>& words, d
         }
         if (!chunk.empty() && (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size() || std::fflush(out) != 0)) break;
     }
-    ::close(fd);
     if (!out) {
         std::fprintf(stderr, "supervisor: the connection closed without an answer\n");
-        return 3;
+        return exit_status::unreachable;
     }
-    return ok ? 0 : 1;
+    return ok ? exit_status::ok : exit_status::failed;
+}
+
+bool has_word(const std::vector<std::string>& words, const char* word) {
+    return std::find(words.begin(), words.end(), word) != words.end();
+}
+
+}  // namespace
+
+int run_client(const std::string& path, const std::vector<std::string>& words, double timeout_seconds) {
+    Deadline deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+    // Waiting for readiness includes waiting for the supervisor to come up (a HEALTHCHECK or a
+    // script may ask right after the container started).
+    bool waited = false;
+    int fd = connect_to_supervisor(path, has_word(words, "--wait-ready"), deadline, waited);
+    if (fd < 0) return exit_status::unreachable;
+    // The time left is the deadline the supervisor answers by; we wait a little longer for it.
+    std::chrono::duration<double> left = deadline - std::chrono::steady_clock::now();
+    if (!waited) left = std::chrono::duration<double>(timeout_seconds);  // not the microseconds connect took
+    auto left_ms = std::chrono::round<std::chrono::milliseconds>(left).count();
+    std::vector<std::string> sent = words;
+    sent.push_back("--timeout");
+    sent.push_back(std::to_string(std::max<long long>(left_ms, 0)) + "ms");
+    deadline += std::chrono::milliseconds(kAnswerGraceMs);
+    std::string request = format_request(sent);
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()) &&
+        errno != EPIPE && errno != ECONNRESET) {  // those: it answered (refused us) before reading: read why
+        std::fprintf(stderr, "supervisor: cannot send the request: %s\n", std::strerror(errno));
+        ::close(fd);
+        return exit_status::unreachable;
+    }
+    bool follow = !words.empty() && words[0] == "logs" && (has_word(words, "-f") || has_word(words, "--follow"));
+    int status = relay_answer(fd, deadline, follow, timeout_seconds);
+    ::close(fd);
+    return status;
 }
 
 }  // namespace sv

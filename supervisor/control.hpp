@@ -83,7 +83,7 @@ class ControlServer {
     ~ControlServer();
 
    private:
-    static void on_connection(uv_stream_t* server, int status);
+    static void on_connection(uv_stream_t* server, int status) noexcept;
     uv_pipe_t* server_ = nullptr;
     std::string path_;
     Handler handler_;

@@ -4,7 +4,7 @@
 #include <cerrno>
 
 #include "trust.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 

@@ -34,7 +34,7 @@ HttpResponse Supervisor::on_http(const HttpRequest& request) {
     if (request.path == "/readyz") return readyz(query_value(request.query, "service"));
     if (request.path == "/metrics") return {200, kOpenMetricsType, render_metrics(metrics())};
     if (request.path == "/status") {
-        std::vector<Slot*> slots;
+        std::vector<ServiceEntry*> slots;
         for (auto& [name, slot] : services_) slots.push_back(slot.get());
         return {200, "application/json", status_text(slots, true)};
     }
@@ -45,7 +45,7 @@ HttpResponse Supervisor::on_http(const HttpRequest& request) {
 // finished), and no critical one was stopped. While the supervisor shuts down (or drains),
 // nothing is ready: a load balancer must stop sending new work.
 HttpResponse Supervisor::readyz(const std::optional<std::string>& only) {
-    std::vector<Slot*> slots;
+    std::vector<ServiceEntry*> slots;
     if (only) {
         auto found = services_.find(*only);
         if (found == services_.end()) {
@@ -61,7 +61,7 @@ HttpResponse Supervisor::readyz(const std::optional<std::string>& only) {
     if (phase_ != Phase::running) return text(503, "not ready: the supervisor is shutting down\n");
     Waiter probe{Request::status, {}, nullptr};
     std::string not_ready;
-    for (Slot* slot : slots) {
+    for (ServiceEntry* slot : slots) {
         const Service& s = slot->service;
         auto outcome = outcome_for(probe, *slot, s.pid());
         if (outcome && outcome->first) continue;
@@ -70,7 +70,7 @@ HttpResponse Supervisor::readyz(const std::optional<std::string>& only) {
             continue;
         }
         std::string why = to_string(s.state());
-        if (s.state() == State::running && !slot->check_message.empty()) why = "not ready: " + slot->check_message;
+        if (s.state() == State::running && !s.check_message().empty()) why = "not ready: " + s.check_message();
         else if (s.state() == State::running) why = "not ready yet";
         else if (!s.reason().empty()) why += " (" + s.reason() + ")";
         not_ready += s.spec().name + ": " + why + "\n";
@@ -97,7 +97,7 @@ SupervisorMetrics Supervisor::metrics() const {
         sm.name = name;
         sm.state = to_string(s.state());
         sm.ready = s.ready();
-        sm.health = !spec.health.probe.any() ? "none" : !slot->health_checked ? "unknown" : slot->health_failures == 0 ? "healthy" : "failing";
+        sm.health = !spec.health.probe.any() ? "none" : !s.health_checked() ? "unknown" : s.health_failures() == 0 ? "healthy" : "failing";
         sm.restarts = static_cast<uint64_t>(s.restarts());
         sm.start_failures = s.start_failures();
         if (auto status = s.last_status()) {

@@ -10,7 +10,7 @@
 
 #include "environment.hpp"
 #include "trust.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 #include "users.hpp"
 
 namespace sv {

@@ -27,6 +27,18 @@ size_t utf8_sequence(std::string_view s) {
     return len;
 }
 
+char32_t decode_utf8(std::string_view s, size_t& len) {
+    len = utf8_sequence(s);
+    if (len == 0) {
+        len = s.empty() ? 0 : 1;
+        return kNotUtf8;
+    }
+    auto lead = static_cast<unsigned char>(s[0]);
+    char32_t code = len == 1 ? lead : lead & (0x7F >> len);
+    for (size_t i = 1; i < len; ++i) code = (code << 6) | (static_cast<unsigned char>(s[i]) & 0x3F);
+    return code;
+}
+
 void append_json_string(std::string& out, std::string_view text) {
     out += '"';
     while (!text.empty()) {

@@ -1,4 +1,4 @@
-// The services' recent lines: the lines of a read into the rings, and their readers:
+// The services' recent lines (the rings take the reads of the pipes in logs.cpp) and their readers:
 // `supervisor logs` (a query over the rings), `logs -f` (followers, each with a bounded queue:
 // a reader that does not keep up loses lines, counted and told to it, and never holds up the
 // loop or another reader), and the supervisor's own messages about a service, kept with its
@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
 #include "logs.hpp"
 #include "uv_handles.hpp"
 
@@ -45,25 +46,64 @@ bool wanted(const std::vector<std::string>& names, const std::string& service) {
 
 }  // namespace
 
-std::string LogHub::recent(const Query& query) const {
-    struct Line {
+void LogHub::keep_read(LogRing& ring, Stream stream, bool continued, std::string_view head, std::string_view body,
+                       std::chrono::system_clock::time_point now) {
+    if (pending_.ring == &ring && ring.pushes_out(head.size() + body.size())) {
+        ring.clear();  // what storing the pending read and then this one would leave of them
+        pending_.ring = nullptr;
+    }
+    keep_pending();
+    pending_.ring = &ring;
+    pending_.seq = ++seq_;
+    pending_.time = now;
+    pending_.stream = stream;
+    pending_.continued = continued;
+    pending_.head.assign(head);
+    pending_.body = body;
+}
+
+void LogHub::keep_pending() {
+    if (!pending_.ring) return;
+    pending_.ring->append_read(pending_.seq, pending_.time, pending_.stream, pending_.continued, pending_.head, pending_.body);
+    pending_.ring = nullptr;
+}
+
+std::string LogHub::recent(const Query& query) {
+    keep_pending();
+    // Chunks, not lines (a ring of short lines holds many): of each service those with its
+    // last N lines, the first of them with `skip` lines not asked for.
+    struct Read {
         const std::string* service;
-        LogRecord record;
+        LogRing::Chunk chunk;
+        size_t skip = 0;
     };
-    std::vector<Line> lines;
+    std::vector<Read> reads;
     for (auto& entry : rings_) {
         const std::string* name = &entry.first;  // (clang cannot capture a structured binding)
         if (!wanted(query.names, *name)) continue;
-        size_t first = lines.size();
-        entry.second->for_each([&](const LogRecord& r) {
-            if (!query.since || r.time >= *query.since) lines.push_back({name, r});
+        size_t first = reads.size();
+        entry.second->for_each_chunk([&](const LogRing::Chunk& c) {
+            if (!query.since || c.record.time >= *query.since) reads.push_back({name, c});  // (a read's lines share its time)
         });
-        if (query.lines && lines.size() - first > *query.lines)
-            lines.erase(lines.begin() + static_cast<long>(first), lines.end() - static_cast<long>(*query.lines));
+        if (!query.lines) continue;
+        size_t want = *query.lines, from = reads.size();
+        for (; from > first && want > 0; --from) {
+            size_t lines = 0;
+            LogRing::lines_of(reads[from - 1].chunk, [&](const LogRecord&) { ++lines; });
+            reads[from - 1].skip = lines > want ? lines - want : 0;
+            want -= std::min(want, lines);
+        }
+        reads.erase(reads.begin() + static_cast<long>(first), reads.begin() + static_cast<long>(from));
     }
-    std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.record.seq < b.record.seq; });
+    // The lines of one read share its sequence number and come in order: a stable sort.
+    std::stable_sort(reads.begin(), reads.end(), [](const Read& a, const Read& b) { return a.chunk.record.seq < b.chunk.record.seq; });
     std::string out;
-    for (auto& line : lines) format_record(out, *line.service, line.record, query.json);
+    for (auto& read : reads) {
+        size_t n = 0;
+        LogRing::lines_of(read.chunk, [&](const LogRecord& r) {
+            if (n++ >= read.skip) format_record(out, *read.service, r, query.json);
+        });
+    }
     return out;
 }
 
@@ -131,7 +171,7 @@ void LogHub::flush_followers() {
         uv_timer_init(loop_, drops_timer_);
     }
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(drops_timer_)))
-        uv_timer_start(drops_timer_, [](uv_timer_t* t) { static_cast<LogHub*>(t->data)->flush_followers(); }, kDropsReportMs, 0);
+        uv_timer_start(drops_timer_, [](uv_timer_t* t) noexcept { at_boundary("the followers' drop report", [&] { static_cast<LogHub*>(t->data)->flush_followers(); }); }, kDropsReportMs, 0);
 }
 
 void LogHub::end_followers() {
@@ -141,18 +181,11 @@ void LogHub::end_followers() {
     close_handle(drops_timer_);
 }
 
-void LogHub::keep_batch() {
-    if (batch_.lines.empty()) return;
-    batch_.ring->append_lines(batch_.lines.data(), batch_.lines.size(), batch_.first_seq, batch_.time, batch_.stream);
-    batch_.lines.clear();
-    batch_.ring = nullptr;
-}
-
 void LogHub::note(const std::string& service, int level, std::string_view text, std::chrono::system_clock::time_point now,
                   bool continued) {
     auto found = rings_.find(service);
     if (found == rings_.end()) return;
-    keep_batch();  // (a message written while a read is split) after the lines before it
+    keep_pending();  // (the lines before the message, before it)
     LogRecord record{.seq = ++seq_, .time = now, .stream = Stream::supervisor, .continued = continued, .level = level, .text = text};
     found->second->append(record);
     if (followers_.empty()) return;

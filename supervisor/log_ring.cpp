@@ -6,9 +6,37 @@
 
 namespace sv {
 
-LogRecord LogRing::read(size_t at, size_t* next) const {
-    Header h;
-    std::memcpy(&h, block_.data() + at, sizeof h);
+namespace {
+
+// The bytes of a read as one sequence, though they come in two parts (what the line splitter
+// held, then the read): only a read longer than the ring looks into them.
+struct Parts {
+    std::string_view a, b;
+    size_t size() const { return a.size() + b.size(); }
+    char at(size_t i) const { return i < a.size() ? a[i] : b[i - a.size()]; }
+    // The first newline in [from, to), or `to`.
+    size_t find_newline(size_t from, size_t to) const {
+        for (size_t i = from; i < to && i < a.size(); ++i)
+            if (a[i] == '\n') return i;
+        from = std::max(from, a.size());
+        if (from >= to) return to;
+        const void* hit = std::memchr(b.data() + (from - a.size()), '\n', to - from);
+        return hit ? static_cast<size_t>(static_cast<const char*>(hit) - b.data()) + a.size() : to;
+    }
+    // Where the line that holds byte `i` starts (after the last newline before it, or 0).
+    size_t line_start(size_t i) const {
+        while (i > 0 && at(i - 1) != '\n') --i;
+        return i;
+    }
+    Parts from(size_t start) const {
+        if (start >= a.size()) return {b.substr(start - a.size()), {}};
+        return {a.substr(start), b};
+    }
+};
+
+}  // namespace
+
+LogRecord LogRing::record_of(const Header& h) {
     LogRecord r;
     r.seq = h.seq;
     r.time = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(h.time_ns)));
@@ -16,15 +44,13 @@ LogRecord LogRing::read(size_t at, size_t* next) const {
     r.continued = h.continued != 0;
     r.level = h.level;
     r.cut = h.cut;
-    r.text = std::string_view(block_.data() + at + sizeof h, h.size);
-    *next = at + footprint(h.size);
     return r;
 }
 
 void LogRing::drop_oldest() {
-    uint32_t size;
-    std::memcpy(&size, block_.data() + tail_ + offsetof(Header, size), sizeof size);
-    size_t gone = footprint(size);
+    Header h;
+    std::memcpy(&h, block_.data() + tail_, sizeof h);
+    size_t gone = footprint(h.skip + h.size);
     used_ -= gone;
     tail_ += gone;
     if (--count_ == 0) {
@@ -34,6 +60,27 @@ void LogRing::drop_oldest() {
         tail_ = 0;
         wrapped_ = false;
     }
+}
+
+bool LogRing::trim_oldest(size_t from) {
+    Header h;
+    std::memcpy(&h, block_.data() + tail_, sizeof h);
+    if (h.whole) return false;
+    // The header moves to `at` (a multiple of 8, as every chunk starts at one), right before
+    // the first line that starts after it; the chunk still ends where it did.
+    size_t start = tail_ + sizeof h + h.skip, end = start + h.size, first = ((from + 7) & ~size_t{7}) + sizeof h;
+    if (first >= end) return false;
+    const void* newline = std::memchr(block_.data() + first - 1, '\n', end - first);
+    if (!newline) return false;
+    size_t keep = static_cast<size_t>(static_cast<const char*>(newline) - block_.data()) + 1, at = (keep - sizeof h) & ~size_t{7};
+    if (keep == end) return false;
+    h.skip = static_cast<uint8_t>(keep - at - sizeof h);
+    h.size = static_cast<uint32_t>(end - keep);
+    h.continued = 0;
+    std::memcpy(block_.data() + at, &h, sizeof h);
+    used_ -= at - tail_;
+    tail_ = at;
+    return true;
 }
 
 char* LogRing::make_room(size_t need) {
@@ -48,7 +95,7 @@ char* LogRing::make_room(size_t need) {
             continue;
         }
         if (tail_ - head_ >= need) break;
-        drop_oldest();
+        if (!trim_oldest(head_ + need)) drop_oldest();
     }
     char* at = block_.data() + head_;
     head_ += need;
@@ -56,66 +103,91 @@ char* LogRing::make_room(size_t need) {
     return at;
 }
 
-void LogRing::write(char* at, const LogRecord& record, std::string_view text, uint32_t cut) {
-    // Field by field into the block: a Header built on the stack byte by byte and then copied
-    // stalls the store forwarding of every line (a third of the ring's time).
-    int64_t time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(record.time.time_since_epoch()).count();
-    uint32_t size = static_cast<uint32_t>(text.size());
-    uint64_t marks = static_cast<uint64_t>(record.stream) | uint64_t{record.continued} << 8 | uint64_t{static_cast<uint8_t>(record.level)} << 16;
-    std::memcpy(at + offsetof(Header, seq), &record.seq, sizeof record.seq);
-    std::memcpy(at + offsetof(Header, time_ns), &time_ns, sizeof time_ns);
-    std::memcpy(at + offsetof(Header, size), &size, sizeof size);
-    std::memcpy(at + offsetof(Header, cut), &cut, sizeof cut);
-    std::memcpy(at + offsetof(Header, stream), &marks, sizeof marks);
-    std::memcpy(at + sizeof(Header), text.data(), text.size());
+void LogRing::store(Header header, std::string_view a, std::string_view b) {
+    header.size = static_cast<uint32_t>(a.size() + b.size());
+    char* at = make_room(footprint(header.size));
+    std::memcpy(at, &header, sizeof header);
+    std::memcpy(at + sizeof header, a.data(), a.size());
+    if (!b.empty()) std::memcpy(at + sizeof header + a.size(), b.data(), b.size());
+    ++count_;
 }
 
 void LogRing::append(const LogRecord& record) {
     if (capacity_ < footprint(1)) return;
     std::string_view text = record.text;
-    uint32_t cut = record.cut;
-    if (footprint(text.size()) > capacity_) {
-        size_t keep = (capacity_ & ~size_t{7}) - sizeof(Header);
-        cut += static_cast<uint32_t>(text.size() - keep);
-        text = text.substr(0, keep);
+    Header h{};
+    h.seq = record.seq;
+    h.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(record.time.time_since_epoch()).count();
+    h.cut = record.cut;
+    h.stream = static_cast<uint8_t>(record.stream);
+    h.continued = record.continued;
+    h.level = static_cast<uint8_t>(record.level);
+    h.whole = 1;
+    if (text.size() > room()) {
+        h.cut += static_cast<uint32_t>(text.size() - room());
+        text = text.substr(0, room());
     }
-    write(make_room(footprint(text.size())), record, text, cut);
-    ++count_;
+    store(h, text, {});
 }
 
-void LogRing::append_lines(const LogLine* lines, size_t n, uint64_t first_seq, std::chrono::system_clock::time_point time, Stream stream) {
-    if (n == 0 || capacity_ < footprint(1)) return;
-    size_t room = capacity_, first = n, total = 0;
-    while (first > 0 && footprint(lines[first - 1].text.size()) <= room - total) total += footprint(lines[--first].text.size());
-    LogRecord record;
-    record.time = time;
-    record.stream = stream;
-    if (first == n) {  // the last line alone is longer than the ring: kept cut
-        record.seq = first_seq + n - 1;
-        record.text = lines[n - 1].text;
-        record.continued = lines[n - 1].continued;
-        return append(record);
+void LogRing::append_read(uint64_t seq, std::chrono::system_clock::time_point time, Stream stream, bool continued,
+                          std::string_view head, std::string_view body) {
+    Parts bytes{head, body};
+    size_t total = bytes.size();
+    if (total == 0 || capacity_ < footprint(1)) return;
+    Header h{};
+    h.seq = seq;
+    h.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+    h.stream = static_cast<uint8_t>(stream);
+    h.continued = continued;
+    if (total <= room()) return store(h, head, body);
+    // Longer than the ring: it is the ring's only chunk, from the first line (or piece) that
+    // starts in its last room() bytes. (A newline as the last byte ends the last line.)
+    clear();
+    size_t low = total - room();
+    size_t newline = bytes.find_newline(low - 1, total - 1);
+    if (newline < total - 1) {
+        Parts kept = bytes.from(newline + 1);
+        h.continued = false;
+        return store(h, kept.a, kept.b);
     }
-    if (first > 0) {
-        // A line of this read did not fit with the newer ones: no older line does either.
-        count_ = used_ = head_ = tail_ = wrap_at_ = 0;
-        wrapped_ = false;
+    // The last line started before: its pieces start every kMaxLine bytes from its start.
+    size_t start = bytes.line_start(low), end = bytes.at(total - 1) == '\n' ? total - 1 : total;
+    size_t piece = start + (low - start + kMaxLine - 1) / kMaxLine * kMaxLine;
+    if (piece < end) {
+        Parts kept = bytes.from(piece);
+        h.continued = true;
+        return store(h, kept.a, kept.b);
     }
-    char* at = make_room(total);
-    for (size_t i = first; i < n; ++i) {
-        record.seq = first_seq + i;
-        record.continued = lines[i].continued;
-        write(at, record, lines[i].text, 0);
-        at += footprint(lines[i].text.size());
-    }
-    count_ += n - first;
+    // Not one piece starts there: the last one, kept cut.
+    piece -= kMaxLine;
+    h.continued = piece > start || (start == 0 && continued);
+    h.whole = 1;
+    h.cut = static_cast<uint32_t>(end - piece - room());
+    Parts kept = bytes.from(piece);
+    kept.a = kept.a.substr(0, room());
+    kept.b = kept.b.substr(0, room() - kept.a.size());
+    store(h, kept.a, kept.b);
+}
+
+size_t LogRing::lines() const {
+    size_t n = 0;
+    for_each([&](const LogRecord&) { ++n; });
+    return n;
 }
 
 void LogRing::set_capacity(size_t capacity) {
     if (capacity == capacity_) return;
-    LogRing bigger(capacity);
-    if (capacity > 0) for_each([&](const LogRecord& r) { bigger.append(r); });
-    *this = std::move(bigger);
+    LogRing other(capacity);
+    if (capacity > 0) {
+        for_each_chunk([&](const Chunk& c) {
+            if (c.whole)
+                other.append(c.record);
+            else
+                other.append_read(c.record.seq, c.record.time, c.record.stream, c.record.continued, c.record.text, {});
+        });
+    }
+    *this = std::move(other);
     if (capacity == 0) std::vector<char>().swap(block_);
 }
 

@@ -16,8 +16,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
 #include "syslog.hpp"
-#include "trust.hpp"
 #include "uv_handles.hpp"
 
 namespace sv {
@@ -26,8 +26,9 @@ namespace {
 
 constexpr size_t kConsoleLimit = 8 << 20;  // bytes waiting for a slow console reader
 constexpr size_t kReadChunk = 256 * 1024;
-// Every read of every pipe lands here (one thread, and each read is consumed before the next).
-char read_buffer[kReadChunk];
+// Every read of every pipe lands in one of these (one thread, and each read is consumed before
+// the next), the one the newest read kept for a ring does not hold (LogHub::read_buffer).
+char read_buffers[2][kReadChunk];
 // A busy service's output pipe is enlarged to this (Linux's default is 64 KiB): the writer
 // then wakes the loop sixteen times less often, and a burst of small writes fits while the
 // reader rests (Pipe::on_read). Only busy pipes, and at most kMaxEnlargedPipes at once: the
@@ -174,7 +175,7 @@ void OutputQueue::flush() {
         offset_ = 0;
     }
     // Our own description is watched itself; a shared one through our epoll descriptor.
-    if (poll_) uv_poll_start(poll_, mode_ == Mode::own ? UV_WRITABLE : UV_READABLE, [](uv_poll_t* h, int, int) { static_cast<OutputQueue*>(h->data)->flush(); });
+    if (poll_) uv_poll_start(poll_, mode_ == Mode::own ? UV_WRITABLE : UV_READABLE, [](uv_poll_t* h, int, int) noexcept { at_boundary("the console", [&] { static_cast<OutputQueue*>(h->data)->flush(); }); });
 }
 
 void OutputQueue::report_drops() {
@@ -198,136 +199,6 @@ void OutputQueue::close() {
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
     epoll_fd_ = -1;
     fd_ = -1;
-}
-
-// ---- files ------------------------------------------------------------------------------
-
-FileSink::FileSink(std::string path, unsigned long long max_size, int max_files, uint64_t& dropped_total)
-    : path_(std::move(path)), max_size_(max_size), max_files_(max_files), dropped_total_(dropped_total) {
-    size_t slash = path_.rfind('/');  // config made it absolute
-    dir_ = slash == 0 ? "/" : path_.substr(0, slash);
-    name_ = path_.substr(slash + 1);
-}
-
-FileSink::~FileSink() {
-    flush("");
-    if (fd_ >= 0) ::close(fd_);
-    if (dir_fd_ >= 0) ::close(dir_fd_);
-}
-
-bool FileSink::refuse(const std::string& source, const std::string& why) {
-    last_error_ = why;
-    if (why != refused_ && !source.empty()) spdlog::warn("{}: refusing to write {}: {}; dropping its lines until fixed", source, path_, why);
-    refused_ = why;
-    return false;
-}
-
-bool FileSink::open_file(const std::string& source) {
-    if (dir_fd_ < 0) {
-        if (Distrust d = untrusted_path(dir_, true))
-            return refuse(source, "its directory " + dir_ + (d.why.rfind('/', 0) == 0 ? ": " : " ") + d.why +
-                                      ", so another user could redirect what PID 1 writes (fix: " + d.fix + ")");
-        dir_fd_ = ::open(dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd_ < 0) return refuse(source, std::strerror(errno));
-    }
-    // No symbolic link, no blocking on a FIFO, no controlling terminal.
-    fd_ = ::openat(dir_fd_, name_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0640);
-    if (fd_ < 0) {
-        int error = errno;
-        // ELOOP or ENXIO, or EACCES where fs.protected_symlinks or protected_fifos stops it first.
-        struct stat there {};
-        bool found = ::fstatat(dir_fd_, name_.c_str(), &there, AT_SYMLINK_NOFOLLOW) == 0;
-        return refuse(source, found && S_ISLNK(there.st_mode)    ? "it is a symbolic link"
-                              : found && S_ISFIFO(there.st_mode) ? "it is a FIFO"
-                                                                 : std::strerror(error));
-    }
-    struct stat st {};
-    std::string why = ::fstat(fd_, &st) != 0   ? std::strerror(errno)
-                      : S_ISFIFO(st.st_mode)   ? "it is a FIFO"
-                      : !S_ISREG(st.st_mode)   ? "it is not a regular file"
-                      : st.st_uid != ::geteuid() && st.st_uid != 0 ? "it belongs to uid " + std::to_string(st.st_uid) + ", not to the supervisor"
-                      : st.st_nlink != 1       ? "it has " + std::to_string(st.st_nlink) + " hard links"
-                                               : "";
-    if (!why.empty()) {
-        ::close(fd_);
-        fd_ = -1;
-        return refuse(source, why);
-    }
-    if (!refused_.empty() && !source.empty()) spdlog::info("{}: writing {} again", source, path_);
-    refused_.clear();
-    size_ = static_cast<unsigned long long>(st.st_size);
-    return true;
-}
-
-void FileSink::rotate() {
-    ::close(fd_);
-    fd_ = -1;
-    // Within the directory descriptor: renameat never follows a link, and no path is looked up again.
-    for (int i = max_files_ - 1; i >= 1; --i)
-        ::renameat(dir_fd_, (name_ + "." + std::to_string(i)).c_str(), dir_fd_, (name_ + "." + std::to_string(i + 1)).c_str());
-    ::renameat(dir_fd_, name_.c_str(), dir_fd_, (name_ + ".1").c_str());
-}
-
-void FileSink::flush(const std::string& source) {
-    if (pending_.empty()) return;
-    if (fd_ < 0 && !open_file(source)) {
-        auto lines = static_cast<unsigned long>(std::count(pending_.begin(), pending_.end(), '\n'));
-        dropped_ += lines;
-        dropped_total_ += lines;
-        pending_.clear();
-        return;
-    }
-    std::string_view rest = pending_;
-    while (!rest.empty()) {
-        // As many whole lines as fit under max_size; when not one fits, a fresh file (where a
-        // line longer than max_size goes alone).
-        size_t room = size_ < max_size_ ? static_cast<size_t>(max_size_ - size_) : 0;
-        size_t take = rest.size();
-        if (rest.size() > room) {
-            size_t newline = room > 0 ? rest.rfind('\n', room - 1) : std::string_view::npos;
-            if (newline != std::string_view::npos) {
-                take = newline + 1;
-            } else if (size_ > 0) {
-                rotate();
-                if (!open_file(source)) break;
-                continue;
-            } else {
-                size_t first = rest.find('\n');
-                take = first == std::string_view::npos ? rest.size() : first + 1;
-            }
-        }
-        if (!write_all(rest.substr(0, take), source)) break;
-        rest.remove_prefix(take);
-    }
-    if (!rest.empty()) {
-        auto lines = static_cast<unsigned long>(std::count(rest.begin(), rest.end(), '\n'));
-        dropped_ += lines;
-        dropped_total_ += lines;
-    }
-    if (rest.empty() && dropped_ > 0) {
-        spdlog::warn("{}: {} line{} dropped while {} could not be written ({})", source, dropped_, dropped_ == 1 ? "" : "s", path_, last_error_);
-        dropped_ = 0;
-    }
-    pending_.clear();
-}
-
-bool FileSink::write_all(std::string_view chunk, const std::string& source) {
-    bool torn = false;
-    while (!chunk.empty()) {
-        ssize_t n = ::write(fd_, chunk.data(), chunk.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            // Disk full or the like: the caller drops what is left, and the next flush tries again.
-            last_error_ = std::strerror(n < 0 ? errno : ENOSPC);
-            if (dropped_ == 0) spdlog::warn("{}: cannot write {} ({}); dropping its lines until it can", source, path_, last_error_);
-            if (torn && ::write(fd_, "\n", 1) == 1) ++size_;  // end the torn line so the next starts clean
-            return false;
-        }
-        size_ += static_cast<unsigned long long>(n);
-        torn = chunk[static_cast<size_t>(n) - 1] != '\n';
-        chunk.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
 }
 
 // ---- one service ------------------------------------------------------------------------
@@ -354,29 +225,12 @@ void ServiceLog::line(Stream stream, std::string_view text, bool continued, std:
     }
     if (syslog_ && !syslog_->send(spec_.facility, stream == Stream::err ? 3 : 6, name_, text, now))
         ++counters_->dropped[static_cast<int>(LogDestination::syslog)];
-    bool following = !hub_.followers_.empty();
-    if (ring_->capacity() == 0 && !following) return;
-    uint64_t seq = ++hub_.seq_;
-    LogRecord record{.seq = seq, .time = now, .stream = stream, .continued = continued, .text = text};
-    if (following) hub_.publish(name_, record);
-    if (ring_->capacity() == 0) return;
-    // A line still in the read buffer waits for the end of the read (LogHub::keep_batch): of a
-    // big read, only the lines that fit in the ring are copied into it. The lines of a batch
-    // are of one read: one ring, stream and time, and consecutive sequence numbers.
-    auto at = reinterpret_cast<uintptr_t>(text.data()), buffer = reinterpret_cast<uintptr_t>(read_buffer);
-    bool in_read = at >= buffer && at + text.size() <= buffer + sizeof read_buffer;
-    LogHub::Batch& batch = hub_.batch_;
-    if (in_read && batch.ring == ring_.get() && batch.lines.size() < LogHub::kMaxBatch) return batch.lines.push_back({text, continued});
-    hub_.keep_batch();
-    if (in_read) {
-        batch.ring = ring_.get();
-        batch.first_seq = seq;
-        batch.time = now;
-        batch.stream = stream;
-        batch.lines.push_back({text, continued});
-        return;
-    }
-    ring_->append(record);
+    // The ring takes the lines of a read at once, after it (keep); a follower takes each.
+    if (!hub_.followers_.empty()) hub_.publish(name_, LogRecord{.time = now, .stream = stream, .continued = continued, .text = text});
+}
+
+void ServiceLog::keep(Stream stream, bool continued, std::string_view head, std::string_view body, std::chrono::system_clock::time_point now) {
+    if (ring_->capacity() > 0 && head.size() + body.size() > 0) hub_.keep_read(*ring_, stream, continued, head, body, now);
 }
 
 void ServiceLog::flush() {
@@ -408,9 +262,11 @@ class LogHub::Pipe {
     void finish(bool drain = false) {
         uv_os_fd_t fd;
         ssize_t n;
-        while (drain && uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0 && (n = ::read(fd, read_buffer, sizeof read_buffer)) > 0)
-            take(read_buffer, static_cast<size_t>(n));
+        char* buffer;
+        while (drain && uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0 && (n = ::read(fd, buffer = hub_.read_buffer(), kReadChunk)) > 0)
+            take(buffer, static_cast<size_t>(n));
         auto now = std::chrono::system_clock::now();
+        log_->keep(stream_, splitter_.continuing(), splitter_.partial(), {}, now);
         splitter_.finish([&](std::string_view line, bool continued) { log_->line(stream_, line, continued, now); });
         log_->flush();
     }
@@ -434,7 +290,7 @@ class LogHub::Pipe {
         if (now - last_read_ < kRestMs && static_cast<size_t>(n) < kSmallRead) {
             enlarge();
             uv_read_stop(reinterpret_cast<uv_stream_t*>(handle_));
-            uv_timer_start(rest_, [](uv_timer_t* t) { static_cast<Pipe*>(t->data)->resume(); }, kRestMs, 0);
+            uv_timer_start(rest_, [](uv_timer_t* t) noexcept { at_boundary("a log pipe's rest", [&] { static_cast<Pipe*>(t->data)->resume(); }); }, kRestMs, 0);
         }
         last_read_ = now;
     }
@@ -450,17 +306,23 @@ class LogHub::Pipe {
     }
 
     void resume() {
-        uv_read_start(reinterpret_cast<uv_stream_t*>(handle_), [](uv_handle_t*, size_t, uv_buf_t* buf) {
-            *buf = uv_buf_init(read_buffer, sizeof read_buffer);
-        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) { static_cast<Pipe*>(s->data)->on_read(n, buf); });
+        uv_read_start(reinterpret_cast<uv_stream_t*>(handle_), [](uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
+            *buf = uv_buf_init(static_cast<Pipe*>(h->data)->hub_.read_buffer(), kReadChunk);
+        }, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept { at_boundary("a log pipe", [&] { static_cast<Pipe*>(s->data)->on_read(n, buf); }); });
     }
 
-    // The lines of one read share one time stamp.
+    // The lines of one read share one time stamp. The ring keeps the bytes of the lines the
+    // read completed, as one chunk: what the splitter held from before (a copy, as the splitter
+    // changes it) and the read up to what it holds after.
     void take(const char* data, size_t size) {
         auto now = std::chrono::system_clock::now();
         log_->count_bytes(stream_, size);
+        bool first_continued = splitter_.continuing();
+        std::string& head = hub_.read_head_;
+        head.assign(splitter_.partial());
         splitter_.feed(data, size, [&](std::string_view line, bool continued) { log_->line(stream_, line, continued, now); });
-        hub_.keep_batch();  // before the read buffer is used again
+        size_t held = splitter_.partial().size();
+        if (head.size() + size > held) log_->keep(stream_, first_continued, head, std::string_view(data, size - held), now);
     }
 
     LogHub& hub_;
@@ -573,6 +435,12 @@ void LogHub::close() {
     }
 }
 
+char* LogHub::read_buffer() {
+    auto at = reinterpret_cast<uintptr_t>(pending_.body.data()), first = reinterpret_cast<uintptr_t>(read_buffers[0]);
+    bool in_first = pending_.ring && !pending_.body.empty() && at >= first && at < first + kReadChunk;
+    return read_buffers[in_first ? 1 : 0];
+}
+
 std::shared_ptr<ServiceLog> LogHub::service_log(const ServiceSpec& spec) {
     std::shared_ptr<SyslogDestination> syslog;
     if (!spec.log.syslog.empty()) {
@@ -583,6 +451,7 @@ std::shared_ptr<ServiceLog> LogHub::service_log(const ServiceSpec& spec) {
             slot = syslog;
         }
     }
+    keep_pending();  // (before a ring changes size)
     auto& ring = rings_[spec.name];
     if (!ring) ring = std::make_shared<LogRing>();
     ring->set_capacity(static_cast<size_t>(spec.log.buffer));
@@ -599,35 +468,29 @@ void LogHub::counters(const std::string& service, ServiceMetrics& into) const {
     for (int d = 0; d < kLogDestinations; ++d) into.log_dropped[d] += c.dropped[d];
 }
 
-bool LogHub::prepare(LaunchPlan& plan, const std::shared_ptr<ServiceLog>& log, std::string& error) {
+std::variant<ChildOutput, std::string> LogHub::output_for(const std::shared_ptr<ServiceLog>& log) {
     const LogSpec& spec = log->spec();
+    int ends[2] = {-1, -1};  // the child's stdout, stderr
+    auto fail = [&](const char* what) {
+        std::string why = what + std::string(std::strerror(errno));
+        ChildOutput made(ends[0], ends[1]);  // closes what was made; a pipe's reader then sees EOF
+        return why;
+    };
     for (Stream stream : {Stream::out, Stream::err}) {
         LogMode mode = stream == Stream::out ? spec.stdout_mode : spec.stderr_mode;
-        int& target = stream == Stream::out ? plan.stdout_fd : plan.stderr_fd;
-        target = -1;
+        int& end = ends[stream == Stream::out ? 0 : 1];
         if (mode == LogMode::inherit) continue;
         if (mode == LogMode::null && spec.syslog.empty()) {
-            target = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-            if (target < 0) return error = std::string("cannot open /dev/null: ") + std::strerror(errno), false;
+            end = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+            if (end < 0) return fail("cannot open /dev/null: ");
             continue;
         }
         int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) < 0) {
-            error = std::string("cannot make a pipe for its output: ") + std::strerror(errno);
-            after_fork(plan);
-            return false;
-        }
-        target = fds[1];
+        if (::pipe2(fds, O_CLOEXEC) < 0) return fail("cannot make a pipe for its output: ");
+        end = fds[1];
         pipes_.insert(new Pipe(*this, log, stream, fds[0]));
     }
-    return true;
-}
-
-void LogHub::after_fork(LaunchPlan& plan) {
-    for (int* fd : {&plan.stdout_fd, &plan.stderr_fd}) {
-        if (*fd >= 0) ::close(*fd);
-        *fd = -1;
-    }
+    return ChildOutput(ends[0], ends[1]);
 }
 
 }  // namespace sv

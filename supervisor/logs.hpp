@@ -1,10 +1,10 @@
 // Logs: where a line of a service's output goes.
 //
-//   service stdout/stderr ──pipe──> LogPipe (LineSplitter) ──> ServiceLog ──┬─> console (OutputQueue, PID 1's stdout)
-//                                                                          ├─> FileSink (rotated by size)
-//                                                                          ├─> SyslogDestination (syslog.hpp)
-//                                                                          └─> LogRing (log_ring.hpp) ──> followers
-//                                                                              (`supervisor logs`, log_readers.cpp)
+//   service stdout/stderr ──pipe──> LogHub::Pipe (LineSplitter) ──> ServiceLog ──┬─> console (OutputQueue, PID 1's stdout)
+//                                                                               ├─> FileSink (file_sink.hpp, rotated by size)
+//                                                                               ├─> SyslogDestination (syslog.hpp)
+//                                                                               └─> LogRing (log_ring.hpp) ──> followers
+//                                                                                   (`supervisor logs`, log_readers.cpp)
 //
 // Nothing here ever blocks the loop: the console and syslog have bounded queues, and a line
 // that does not fit is dropped and counted; the count is logged once the destination drains.
@@ -20,13 +20,15 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+#include "child_output.hpp"
+#include "file_sink.hpp"
 #include "json.hpp"
 #include "log_ring.hpp"
 #include "metrics.hpp"
 #include "model.hpp"
-#include "process.hpp"
 
 namespace spdlog {
 class logger;
@@ -36,9 +38,6 @@ namespace sv {
 
 class SyslogDestination;
 class LogHub;
-
-// Longer lines are cut into pieces of this size; every piece after the first is marked.
-constexpr size_t kMaxLine = 16384;
 
 // The supervisor's own messages before the loop runs and after it ended: straight to stderr.
 constexpr const char* kStderrPattern = "%Y-%m-%dT%H:%M:%S.%eZ supervisor %l: %v";
@@ -59,6 +58,10 @@ class LineSplitter {
         partial_.clear();
         continuing_ = false;
     }
+    // What the next feed starts from: the bytes of a line not ended yet, and whether that line
+    // is a piece after the first.
+    std::string_view partial() const { return partial_; }
+    bool continuing() const { return continuing_; }
 
    private:
     std::string partial_;
@@ -148,42 +151,6 @@ struct LogCounters {
     uint64_t dropped[kLogDestinations] = {0, 0, 0};
 };
 
-// A file log with size-based rotation (file, file.1 ... file.N). A write that fails (disk
-// full) drops the lines, counts them, and the next write tries again.
-//
-// PID 1 is often root and the file's directory may be one a service can write: the directory
-// (and every one above it) must be root's (or ours) and writable by nobody else, unless it is
-// sticky (/tmp); the file is opened relative to a descriptor of that directory held open,
-// without following a symbolic link and without blocking on a FIFO, and must be a regular file
-// of ours with one link; rotation renames within that directory descriptor.
-class FileSink {
-   public:
-    // `dropped_total`: where the lines it drops are counted for good (the service's LogCounters).
-    FileSink(std::string path, unsigned long long max_size, int max_files, uint64_t& dropped_total);
-    ~FileSink();
-    std::string& buffer() { return pending_; }
-    void flush(const std::string& source);
-
-   private:
-    bool open_file(const std::string& source);
-    bool refuse(const std::string& source, const std::string& why);
-    void rotate();
-    bool write_all(std::string_view chunk, const std::string& source);
-    std::string path_;
-    std::string dir_;   // the directory of path_
-    std::string name_;  // the file's name in it
-    unsigned long long max_size_;
-    int max_files_;
-    int dir_fd_ = -1;
-    int fd_ = -1;
-    unsigned long long size_ = 0;
-    std::string pending_;
-    unsigned long dropped_ = 0;  // since the last report
-    uint64_t& dropped_total_;
-    std::string last_error_;
-    std::string refused_;  // why the file was last refused (warned once per reason)
-};
-
 // Where one service's lines go, made from its [log] section. Shared by the pipes of every
 // run of the service until a reload replaces the spec.
 class ServiceLog {
@@ -195,8 +162,9 @@ class ServiceLog {
     void line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now);
     void flush();  // after a batch of lines
     void count_bytes(Stream stream, size_t size) { counters_->bytes[stream == Stream::err ? 1 : 0] += size; }
+    // Keeps the lines of a read in the ring (LogRing::append_read), if it has one.
+    void keep(Stream stream, bool continued, std::string_view head, std::string_view body, std::chrono::system_clock::time_point now);
     const LogSpec& spec() const { return spec_; }
-    const std::string& name() const { return name_; }
 
    private:
     std::string name_;
@@ -226,11 +194,10 @@ class LogHub {
     void close();
 
     std::shared_ptr<ServiceLog> service_log(const ServiceSpec& spec);
-    // Sets the plan's stdout/stderr per the service's [log]: a pipe read by the loop, /dev/null,
-    // or (inherit) nothing. Returns false with `error` when it cannot.
-    bool prepare(LaunchPlan& plan, const std::shared_ptr<ServiceLog>& log, std::string& error);
-    // After fork: closes the parent's copies of the child's ends.
-    void after_fork(LaunchPlan& plan);
+    // Where a run of the service writes, per its [log]: each stream a pipe read by the loop
+    // (into `log`), /dev/null, or (inherit) the supervisor's own. The ends go to launch(),
+    // which closes them once the child has its copies. Returns the message when it cannot.
+    std::variant<ChildOutput, std::string> output_for(const std::shared_ptr<ServiceLog>& log);
 
     // ---- recent lines and their readers (log_readers.cpp) ----
 
@@ -251,7 +218,7 @@ class LogHub {
     };
     // The recent lines of the services, oldest first, interleaved in the order they came:
     // "web | line", "web:err | line", "supervisor | web: started (pid 7)", or JSON lines.
-    std::string recent(const Query& query) const;
+    std::string recent(const Query& query);
     // Sends `reader` every new line of the services of `query` (names and json) until the
     // reader goes or end_followers(). False (and nothing kept) when kMaxFollowers follow already.
     bool follow(const Query& query, std::unique_ptr<Reader> reader);
@@ -269,6 +236,7 @@ class LogHub {
     void note_message(std::string_view line, bool first, int level, std::chrono::system_clock::time_point now);
     // A removed service's lines and figures are forgotten.
     void forget(const std::string& service) {
+        keep_pending();
         rings_.erase(service);
         counters_.erase(service);
     }
@@ -290,19 +258,28 @@ class LogHub {
     std::map<std::string, std::shared_ptr<LogRing>> rings_;
     std::map<std::string, std::shared_ptr<LogCounters>> counters_;
     std::vector<std::unique_ptr<Follower>> followers_;
-    uint64_t seq_ = 0;  // orders the lines of every service
+    uint64_t seq_ = 0;  // orders the reads (and messages) of every service
     std::string noted_name_;  // the service the supervisor's message being written is about
-    // The lines of the read being split, for the ring of `batch_.ring`: appended at the end of
-    // the read (keep_batch), each still pointing into the read buffer.
-    static constexpr size_t kMaxBatch = 4096;
-    struct Batch {
-        std::vector<LogLine> lines;
+    std::string read_head_;   // Pipe::take: what a pipe's splitter held before the read
+    // The newest read is stored in its ring only once it has to be: most reads of a busy pipe
+    // are pushed out whole by its next read before anyone asks, and are then never copied. Its
+    // bytes wait in the read buffer they came in (there are two: the next read goes to the
+    // other one), what the splitter held before in a copy.
+    struct PendingRead {
         LogRing* ring = nullptr;
-        uint64_t first_seq = 0;
+        uint64_t seq = 0;
         std::chrono::system_clock::time_point time{};
         Stream stream = Stream::out;
-    } batch_;
-    void keep_batch();
+        bool continued = false;
+        std::string head;
+        std::string_view body;
+    } pending_;
+    // A read for `ring` (ServiceLog::keep): the pending one is stored first unless this one
+    // pushes it out.
+    void keep_read(LogRing& ring, Stream stream, bool continued, std::string_view head, std::string_view body,
+                   std::chrono::system_clock::time_point now);
+    void keep_pending();  // stores the pending read now: before the rings are read or changed
+    char* read_buffer();  // where the next read goes: not where the pending read's bytes are
     uv_timer_t* drops_timer_ = nullptr;  // tells followers their dropped lines once they have room
     uv_loop_t* loop_ = nullptr;
     std::unique_ptr<OutputQueue> stdout_;

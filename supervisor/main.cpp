@@ -19,7 +19,7 @@
 #include "config.hpp"
 #include "image_check.hpp"
 #include "shutdown_budget.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 #include "logs.hpp"
 #include "resolve.hpp"
 #include "socket_path.hpp"
@@ -157,9 +157,6 @@ int main(int argc, char** argv) {
     setup_logging(!cl.log_level.empty() ? cl.log_level : cl.options.command.empty() ? "info" : "warn");
     try {
         sv::LoadResult loaded = sv::load_directory(cl.options.config_dir, !cl.options.command.empty());
-        if (!cl.options.command.empty())
-            for (auto& spec : loaded.services)
-                if (spec.name == "main") loaded.errors.push_back({spec.file, 0, 0, "\"main\" is the name of the command given after --; rename this service"});
         for (auto& w : loaded.warnings) spdlog::warn("{}", w.str());
         if (!loaded.ok()) return report_errors(loaded);
         uv_loop_t loop;

@@ -128,20 +128,24 @@ std::string render_metrics(const SupervisorMetrics& m) {
 
     w.family("supervisor_uptime_seconds", "gauge", "How long the supervisor has been running.", "seconds");
     w.sample("", "", "", seconds(m.uptime_ms));
-    w.family("supervisor_shutting_down", "gauge", "1 once the supervisor is draining or stopping its services.");
-    w.sample("", "", "", m.shutting_down ? 1 : 0);
-    w.family("supervisor_reloads", "counter", "Reloads of the service directory (SIGHUP or `supervisor reload`).");
-    w.sample("", "", "", m.reloads);
-    w.family("supervisor_reloads_failed", "counter", "Reloads refused for errors in the service files (nothing changed).");
-    w.sample("", "", "", m.reloads_failed);
-    w.family("supervisor_config_errors", "gauge", "Errors found in the service directory by its last load.");
-    w.sample("", "", "", m.config_errors);
-    w.family("supervisor_orphans_reaped", "counter", "Processes that were not services, adopted and reaped.");
-    w.sample("", "", "", m.orphans_reaped);
-    w.family("supervisor_control_requests", "counter", "Requests received on the control socket.");
-    w.sample("", "", "", m.control_requests);
-    w.family("supervisor_http_requests", "counter", "Requests received by the HTTP server.");
-    w.sample("", "", "", m.http_requests);
+    struct Figure {
+        const char* name;
+        const char* type;
+        const char* help;
+        uint64_t value;
+    };
+    for (const Figure& f : {
+             Figure{"supervisor_shutting_down", "gauge", "1 once the supervisor is draining or stopping its services.", m.shutting_down ? 1u : 0u},
+             Figure{"supervisor_reloads", "counter", "Reloads of the service directory (SIGHUP or `supervisor reload`).", m.reloads},
+             Figure{"supervisor_reloads_failed", "counter", "Reloads refused for errors in the service files (nothing changed).", m.reloads_failed},
+             Figure{"supervisor_config_errors", "gauge", "Errors found in the service directory by its last load.", m.config_errors},
+             Figure{"supervisor_orphans_reaped", "counter", "Processes that were not services, adopted and reaped.", m.orphans_reaped},
+             Figure{"supervisor_control_requests", "counter", "Requests received on the control socket.", m.control_requests},
+             Figure{"supervisor_http_requests", "counter", "Requests received by the HTTP server.", m.http_requests},
+         }) {
+        w.family(f.name, f.type, f.help);
+        w.sample("", "", "", f.value);
+    }
     return w.finish();
 }
 

@@ -12,6 +12,10 @@ namespace sv {
 
 using Duration = std::chrono::milliseconds;
 
+// The name of the critical service that single-command mode (`supervisor -- CMD`) runs CMD as;
+// no service file may take it in that mode (load_directory).
+constexpr const char* kCommandServiceName = "main";
+
 enum class RestartPolicy { always, on_failure, never };
 
 // The wait after the first quick end of a service whose restart delay is 0 (Service::ended).

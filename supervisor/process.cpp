@@ -14,26 +14,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <system_error>
 
+#include "boundary.hpp"
 #include "environment.hpp"
 #include "trust.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 #include "users.hpp"
 
 namespace sv {
 
 namespace {
-
-std::optional<unsigned long> as_number(const std::string& text) {
-    unsigned long value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
-    return value;
-}
 
 bool is_executable_file(const std::string& path) {
     struct stat st {};
@@ -134,8 +127,8 @@ unsigned long long ignored_signals() {
 }
 
 // runs after fork: async-signal-safe only. Every pointer was prepared before fork.
-[[noreturn]] void run_child(const LaunchPlan& plan, char* const* argv, char* const* envp, int report_fd,
-                            unsigned long long ignored) {
+[[noreturn]] void run_child(const LaunchPlan& plan, int stdout_fd, int stderr_fd, char* const* argv, char* const* envp,
+                            int report_fd, unsigned long long ignored) {
     const char* path = plan.path.c_str();
     const gid_t* groups = plan.groups.data();
     size_t group_count = plan.groups.size();
@@ -154,8 +147,8 @@ unsigned long long ignored_signals() {
         int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null_fd < 0 || ::dup2(null_fd, STDIN_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
     }
-    if (plan.stdout_fd >= 0 && ::dup2(plan.stdout_fd, STDOUT_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
-    if (plan.stderr_fd >= 0 && ::dup2(plan.stderr_fd, STDERR_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
+    if (stdout_fd >= 0 && ::dup2(stdout_fd, STDOUT_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
+    if (stderr_fd >= 0 && ::dup2(stderr_fd, STDERR_FILENO) < 0) fail_child(report_fd, ExecStage::stdio);
 
     if (!plan.directory.empty() && ::chdir(plan.directory.c_str()) < 0) fail_child(report_fd, ExecStage::directory);
     if (plan.umask) ::umask(static_cast<mode_t>(*plan.umask));
@@ -207,6 +200,8 @@ unsigned long long ignored_signals() {
 
 struct ChildArgs {
     const LaunchPlan& plan;
+    int stdout_fd;
+    int stderr_fd;
     char* const* argv;
     char* const* envp;
     int report_fd;
@@ -215,7 +210,7 @@ struct ChildArgs {
 
 int child_main(void* raw) {
     auto* a = static_cast<ChildArgs*>(raw);
-    run_child(a->plan, a->argv, a->envp, a->report_fd, a->ignored);
+    run_child(a->plan, a->stdout_fd, a->stderr_fd, a->argv, a->envp, a->report_fd, a->ignored);
 }
 
 sigset_t received_signals() {
@@ -255,46 +250,40 @@ std::string ExecFailure::str(const LaunchPlan* plan) const {
     return out + ": " + std::strerror(error);
 }
 
-std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char** base_env) {
-    LaunchPlan plan;
-    plan.argv = spec.shell ? std::vector<std::string>{"/bin/sh", "-c", spec.command.at(0)} : spec.command;
-    for (char** e = base_env; e && *e; ++e) plan.envp.emplace_back(*e);
-    plan.directory = spec.directory;
-    plan.umask = spec.umask;
-    plan.foreground = spec.foreground;
-    plan.no_new_privs = spec.no_new_privs;
-    if (spec.capabilities) {
-        plan.limit_capabilities = true;
-        for (int cap : *spec.capabilities) plan.capabilities |= 1ull << cap;
-    }
+namespace {
 
-    if (!spec.user.empty()) {
-        plan.change_user = true;
-        auto user = find_user(spec.user);
-        auto uid = parse_id(spec.user);
-        if (!uid && is_number(spec.user)) return "user " + spec.user + " is out of range (uids are 0 to " + std::to_string(kMaxId) + ")";
-        if (!user && !uid) return "unknown user '" + spec.user + "' (not in /etc/passwd)";
-        if (user) {
-            plan.uid = user->uid;
-            plan.gid = user->gid;
-            set_env(plan.envp, "HOME", user->home);
-            set_env(plan.envp, "USER", user->name);
-            set_env(plan.envp, "LOGNAME", user->name);
-        } else {
-            // A bare uid: group nogroup (65534), not docker's group 0, unless `group` says so. With
-            // gid 0 a service could write every group-0-writable file of the image (trust.hpp).
-            plan.uid = static_cast<uid_t>(*uid);
-            plan.gid = kBareUidGid;
-        }
-        if (!spec.group.empty()) {
-            auto gid = find_group(spec.group);
-            if (!gid) return "unknown group '" + spec.group + "' (not in /etc/group)";
-            plan.gid = *gid;
-        }
-        plan.groups = user ? groups_of(user->name, plan.gid) : std::vector<gid_t>{plan.gid};
-    } else if (!spec.group.empty()) {
-        return "`group` needs `user` as well";
+// The plan's uid, gid and groups for `user` (and `group`); the message when they cannot be had.
+std::string plan_user(const ServiceSpec& spec, LaunchPlan& plan) {
+    if (spec.user.empty()) return spec.group.empty() ? "" : "`group` needs `user` as well";
+    plan.change_user = true;
+    auto user = find_user(spec.user);
+    auto uid = parse_id(spec.user);
+    if (!uid && is_number(spec.user)) return "user " + spec.user + " is out of range (uids are 0 to " + std::to_string(kMaxId) + ")";
+    if (!user && !uid) return "unknown user '" + spec.user + "' (not in /etc/passwd)";
+    if (user) {
+        plan.uid = user->uid;
+        plan.gid = user->gid;
+        set_env(plan.envp, "HOME", user->home);
+        set_env(plan.envp, "USER", user->name);
+        set_env(plan.envp, "LOGNAME", user->name);
+    } else {
+        // A bare uid: group nogroup (65534), not docker's group 0, unless `group` says so. With
+        // gid 0 a service could write every group-0-writable file of the image (trust.hpp).
+        plan.uid = static_cast<uid_t>(*uid);
+        plan.gid = kBareUidGid;
     }
+    if (!spec.group.empty()) {
+        auto gid = find_group(spec.group);
+        if (!gid) return "unknown group '" + spec.group + "' (not in /etc/group)";
+        plan.gid = *gid;
+    }
+    plan.groups = user ? groups_of(user->name, plan.gid) : std::vector<gid_t>{plan.gid};
+    return "";
+}
+
+// Whether the supervisor can switch to the plan's user and keep its capabilities; the message
+// when it cannot.
+std::string privileges_problem(const ServiceSpec& spec, LaunchPlan& plan) {
     OwnCapabilities caps = own_capabilities();
     if (plan.change_user && !caps.has(CAP_SETGID) && plan.uid == ::getuid() && plan.uid == ::geteuid() &&
         plan.gid == ::getgid() && plan.gid == ::getegid()) {
@@ -307,34 +296,58 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
     for (int cap = 0; cap <= 63; ++cap)
         if ((plan.capabilities & (1ull << cap)) && !(caps.permitted & (1ull << cap)))
             return "cannot keep " + capability_name(cap) + ": the supervisor does not hold it (capabilities)";
+    return "";
+}
+
+// The program's path: as given when it has a slash, else the first executable file of that
+// name in the plan's PATH. The message when there is none (`path_from_file`: PATH was read
+// from an environment file, and a value read from a file is never shown: it may be anyone's).
+std::string find_program(LaunchPlan& plan, bool path_from_file) {
+    const std::string& program = plan.argv.at(0);
+    if (program.find('/') != std::string::npos) {
+        plan.path = program;  // relative paths resolve against `directory` in the child
+        return "";
+    }
+    std::string search = get_env(plan.envp, "PATH");
+    if (search.empty()) search = kDefaultPath;
+    for (size_t start = 0; start <= search.size();) {
+        size_t end = search.find(':', start);
+        if (end == std::string::npos) end = search.size();
+        std::string dir = search.substr(start, end - start);
+        std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
+        if (is_executable_file(candidate)) {
+            plan.path = candidate;
+            return "";
+        }
+        start = end + 1;
+    }
+    return "cannot find '" + program + "' in PATH (" + (path_from_file ? "as an environment_file sets it" : search) + ")";
+}
+
+}  // namespace
+
+std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char** base_env) {
+    LaunchPlan plan;
+    plan.argv = spec.shell ? std::vector<std::string>{"/bin/sh", "-c", spec.command.at(0)} : spec.command;
+    for (char** e = base_env; e && *e; ++e) plan.envp.emplace_back(*e);
+    plan.directory = spec.directory;
+    plan.umask = spec.umask;
+    plan.foreground = spec.foreground;
+    plan.no_new_privs = spec.no_new_privs;
+    if (spec.capabilities) {
+        plan.limit_capabilities = true;
+        for (int cap : *spec.capabilities) plan.capabilities |= 1ull << cap;
+    }
+    if (std::string why = plan_user(spec, plan); !why.empty()) return why;
+    if (std::string why = privileges_problem(spec, plan); !why.empty()) return why;
 
     for (auto& [name, value] : spec.environment) set_env(plan.envp, name, value);
     EnvVars read;
     if (std::string why = read_service_environment(spec, read); !why.empty()) return why;
     for (auto& [name, value] : read) set_env(plan.envp, name, value);
+    bool path_from_file = std::any_of(read.begin(), read.end(), [](const auto& v) { return v.first == "PATH"; });
+    if (std::string why = find_program(plan, path_from_file); !why.empty()) return why;
 
-    const std::string& program = plan.argv.at(0);
-    if (program.find('/') != std::string::npos) {
-        plan.path = program;  // relative paths resolve against `directory` in the child
-    } else {
-        std::string search = get_env(plan.envp, "PATH");
-        if (search.empty()) search = kDefaultPath;
-        size_t start = 0;
-        while (start <= search.size()) {
-            size_t end = search.find(':', start);
-            if (end == std::string::npos) end = search.size();
-            std::string dir = search.substr(start, end - start);
-            std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
-            if (is_executable_file(candidate)) {
-                plan.path = candidate;
-                break;
-            }
-            start = end + 1;
-        }
-        if (plan.path.empty())  // a value read from a file is never shown (it may be anyone's)
-            return "cannot find '" + program + "' in PATH (" +
-                   (std::any_of(read.begin(), read.end(), [](const auto& v) { return v.first == "PATH"; }) ? "as an environment_file sets it" : search) + ")";
-    }
     // A program PID 1 runs as root (or as itself) must not be one a lesser service can replace.
     if (!plan.change_user || plan.uid == 0) {
         std::string full = plan.path;
@@ -346,7 +359,7 @@ std::variant<LaunchPlan, std::string> plan_launch(const ServiceSpec& spec, char*
     return plan;
 }
 
-std::optional<Launched> launch(const LaunchPlan& plan) {
+std::variant<Launched, std::string> launch(const LaunchPlan& plan, ChildOutput output) {
     std::vector<char*> argv, envp;
     for (auto& a : plan.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -354,14 +367,14 @@ std::optional<Launched> launch(const LaunchPlan& plan) {
     envp.push_back(nullptr);
 
     int report[2];
-    if (::pipe2(report, O_CLOEXEC | O_NONBLOCK) < 0) return std::nullopt;
+    if (::pipe2(report, O_CLOEXEC | O_NONBLOCK) < 0) return std::string("cannot make a pipe: ") + std::strerror(errno);
 
     // The child borrows the supervisor's memory until it execs (CLONE_VM | CLONE_VFORK, as
     // posix_spawn does): no page tables to copy, which is most of what a fork costs here, and
     // the loop waits only for the child's few system calls. Every signal is blocked meanwhile,
     // and the supervisor installs no handler that could run in the child (signals come through
     // a signalfd); the child touches nothing of ours but its own stack and errno.
-    ChildArgs args{plan, argv.data(), envp.data(), report[1], ignored_signals()};
+    ChildArgs args{plan, output.out(), output.err(), argv.data(), envp.data(), report[1], ignored_signals()};
     sigset_t all, old;
     ::sigfillset(&all);
     ::sigprocmask(SIG_BLOCK, &all, &old);
@@ -375,10 +388,10 @@ std::optional<Launched> launch(const LaunchPlan& plan) {
     int fork_error = errno;
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     ::close(report[1]);
+    output.close();  // the child has its copies
     if (pid < 0) {
         ::close(report[0]);
-        errno = fork_error;
-        return std::nullopt;
+        return std::string("cannot fork: ") + std::strerror(fork_error);
     }
     return Launched{pid, report[0]};
 }
@@ -399,7 +412,7 @@ void reap_children(const std::function<void(pid_t, int)>& on_exit) {
         int status = 0;
         pid_t pid = ::waitpid(-1, &status, WNOHANG);
         if (pid > 0) {
-            on_exit(pid, status);
+            at_boundary("a child's exit", [&] { on_exit(pid, status); });  // the others are still reaped
             continue;
         }
         if (pid < 0 && errno == EINTR) continue;
@@ -440,7 +453,7 @@ std::optional<unsigned long> memory_oom_kills() {
         if (!read_file(file, text)) continue;
         for (const std::string& line : lines(text))
             if (line.rfind("oom_kill ", 0) == 0)
-                if (auto count = as_number(line.substr(9))) return count;
+                if (auto count = parse_number<unsigned long>(line.substr(9))) return count;
     }
     return std::nullopt;
 }
@@ -453,7 +466,7 @@ int signal_leftovers(int sig) {
     DIR* proc = ::opendir("/proc");
     if (!proc) return 0;
     while (dirent* entry = ::readdir(proc)) {
-        auto pid = as_number(entry->d_name);
+        auto pid = parse_number<unsigned long>(entry->d_name);
         if (!pid) continue;
         char path[64], buf[512];
         std::snprintf(path, sizeof path, "/proc/%lu/stat", *pid);
@@ -514,13 +527,14 @@ void SignalReceiver::close() {
     fd_ = -1;
 }
 
-void SignalReceiver::on_readable(uv_poll_t* handle, int, int) {
+void SignalReceiver::on_readable(uv_poll_t* handle, int, int) noexcept {
     auto* self = static_cast<SignalReceiver*>(handle->data);
     signalfd_siginfo info[16];
     while (self->fd_ >= 0) {  // a callback may close the receiver (the end of a shutdown)
         ssize_t n = ::read(self->fd_, info, sizeof info);
         if (n <= 0) return;
-        for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof info[0]); ++i) self->callback_(info[i]);
+        for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof info[0]); ++i)
+            at_boundary("a signal", [&] { self->callback_(info[i]); });  // one failed signal costs no other
     }
 }
 

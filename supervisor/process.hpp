@@ -14,11 +14,13 @@
 #include <variant>
 #include <vector>
 
+#include "child_output.hpp"
 #include "model.hpp"
 
 namespace sv {
 
-// Everything the child needs, computed before fork (no lookups or allocation after it).
+// Everything the child needs but its output (ChildOutput, which owns descriptors), computed
+// before fork (no lookups or allocation after it).
 struct LaunchPlan {
     std::string path;  // resolved executable
     std::vector<std::string> argv;
@@ -33,8 +35,6 @@ struct LaunchPlan {
     bool limit_capabilities = false;
     unsigned long long capabilities = 0;  // bit mask of CAP_* to keep
     bool foreground = false;  // keep stdin and take the terminal (single-command mode)
-    int stdout_fd = -1;       // -1: inherit the supervisor's
-    int stderr_fd = -1;
 };
 
 // The group of a service whose `user` is a bare uid without a passwd entry and that names no
@@ -66,8 +66,12 @@ struct Launched {
     int status_fd;  // read end of the exec-status pipe (non-blocking, close-on-exec)
 };
 
-// Forks and starts executing the plan. Returns nullopt (with errno set) if fork fails.
-std::optional<Launched> launch(const LaunchPlan& plan);
+// Starts executing the plan with its stdout and stderr on `output` (closed here once the child
+// has its copies). A launch goes one way: plan_launch (and the caller's additions: the notify
+// socket's variable, LogHub::output_for), then launch, then the result. Returns the message
+// ("cannot fork: ...") when the child cannot be made; a failed step of the child comes later,
+// through the exec-status pipe.
+std::variant<Launched, std::string> launch(const LaunchPlan& plan, ChildOutput output);
 
 // What the exec-status pipe says so far, read without blocking.
 struct ExecPending {};
@@ -75,7 +79,8 @@ struct ExecSucceeded {};
 using ExecStatus = std::variant<ExecPending, ExecSucceeded, ExecFailure>;
 ExecStatus read_exec_status(int fd);
 
-// Reaps every child that has ended, without blocking; calls `on_exit(pid, wait_status)` for each.
+// Reaps every child that has ended, without blocking; calls `on_exit(pid, wait_status)` for each
+// (what one call throws is caught and logged, and the reaping goes on).
 void reap_children(const std::function<void(pid_t, int)>& on_exit);
 
 // Sends `sig` to processes left over at shutdown: as PID 1 every process of the namespace
@@ -104,13 +109,15 @@ class SignalReceiver {
     void close();
 
    private:
-    static void on_readable(uv_poll_t* handle, int status, int events);
+    static void on_readable(uv_poll_t* handle, int status, int events) noexcept;
     int fd_ = -1;
     uv_poll_t* poll_ = nullptr;
     Callback callback_;
 };
 
-// Restores the signal mask the supervisor started with (for a child about to exec).
+// Unblocks every signal (an empty mask, not the one the process started with): for the client
+// commands, which block_received_signals() blocked first thing and which must stay
+// interruptible (Ctrl-C).
 void unblock_all_signals();
 
 }  // namespace sv

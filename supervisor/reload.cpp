@@ -1,29 +1,32 @@
 // Reload: the service directory (SIGHUP, `supervisor reload`), one service's own reload
-// ([reload] signal/check, `supervisor reload NAME`), watched files, and the helper tasks
-// that run [reload] checks.
-#include <fcntl.h>
+// ([reload] signal/check, `supervisor reload NAME`; the check runs as a task, tasks.hpp) and
+// watched files.
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
 #include "config.hpp"
 #include "supervisor_parts.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 
 namespace {
 
-constexpr size_t kMaxTaskOutput = 8192;
 constexpr uint64_t kWatchDebounceMs = 200;
 
 std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
     std::string out;
     for (auto& item : items) out += (out.empty() ? "" : separator) + item;
     return out;
+}
+
+// "2 added (a, b)", "0 changed".
+std::string counted(const std::vector<std::string>& names, const char* what) {
+    return std::to_string(names.size()) + " " + what + (names.empty() ? "" : " (" + join(names) + ")");
 }
 
 }  // namespace
@@ -37,7 +40,7 @@ void Supervisor::request_reload(std::shared_ptr<Reply> reply) {
     reload_replies_.push_back(std::move(reply));
     // Every request that arrives before the timer fires shares the one reload.
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(reload_timer_)))
-        uv_timer_start(reload_timer_, [](uv_timer_t* t) { static_cast<Supervisor*>(t->data)->reload_directory(); }, 0, 0);
+        uv_timer_start(reload_timer_, [](uv_timer_t* t) noexcept { at_boundary("the reload", [&] { static_cast<Supervisor*>(t->data)->reload_directory(); }); }, 0, 0);
 }
 
 void Supervisor::reload_directory() {
@@ -52,9 +55,6 @@ void Supervisor::reload_directory() {
 
     bool single_command = !options_.command.empty();
     LoadResult loaded = load_directory(options_.config_dir, single_command);
-    if (single_command)
-        for (auto& spec : loaded.services)
-            if (spec.name == "main") loaded.errors.push_back({spec.file, 0, 0, "\"main\" is the name of the command given after --"});
     for (auto& w : loaded.warnings) spdlog::warn("reload: {}", w.str());
     config_errors_ = loaded.errors.size();
     if (!loaded.ok()) {
@@ -77,11 +77,11 @@ void Supervisor::reload_directory() {
         auto found = services_.find(spec.name);
         if (found == services_.end()) {
             added.push_back(spec.name);
-            Slot& slot = add(std::move(spec));
+            ServiceEntry& slot = add(std::move(spec));
             if (slot.service.spec().enabled) request_start(slot);
             continue;
         }
-        Slot& slot = *found->second;
+        ServiceEntry& slot = *found->second;
         const Service& service = slot.service;
         const ServiceSpec& current = service.next_spec() ? *service.next_spec() : service.spec();
         if (service.goal() != Goal::gone && current == spec) {
@@ -90,32 +90,55 @@ void Supervisor::reload_directory() {
         }
         changed.push_back(spec.name);
         slot.intent = "reload";
-        slot.waiting = false;
         // The old run stops; the new file runs once it is down (Service::replace).
         apply(slot, slot.service.replace(std::move(spec), now));
     }
     std::vector<std::string> gone;
     for (auto& [name, slot] : services_)
         if (slot->service.goal() != Goal::gone && std::find(present.begin(), present.end(), name) == present.end() &&
-            !(single_command && name == "main"))
+            !(single_command && name == kCommandServiceName))
             gone.push_back(name);
     for (auto& name : gone) {
         removed.push_back(name);
-        Slot& slot = *services_.at(name);
+        ServiceEntry& slot = *services_.at(name);
         slot.intent = "reload";
-        slot.waiting = false;
         apply(slot, slot.service.remove(now));
     }
-    std::string summary = "reloaded " + options_.config_dir + ": " + std::to_string(added.size()) + " added" +
-                          (added.empty() ? "" : " (" + join(added) + ")") + ", " + std::to_string(changed.size()) +
-                          " changed" + (changed.empty() ? "" : " (" + join(changed) + ")") + ", " +
-                          std::to_string(removed.size()) + " removed" + (removed.empty() ? "" : " (" + join(removed) + ")") +
-                          ", " + std::to_string(unchanged) + " unchanged";
+    std::string summary = "reloaded " + options_.config_dir + ": " + counted(added, "added") + ", " + counted(changed, "changed") +
+                          ", " + counted(removed, "removed") + ", " + std::to_string(unchanged) + " unchanged";
     spdlog::info("{}", summary);
     answer(true, summary);
 }
 
-void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout) {
+// The reload of a service whose check passed (or that has none): its [reload] signal, or a restart.
+void Supervisor::carry_out_reload(const std::string& name, std::shared_ptr<Reply> reply, std::optional<Duration> timeout) {
+    auto found = services_.find(name);
+    if (found == services_.end() || phase_ != Phase::running) {
+        if (reply) reply->send(false, name + ": reload refused: removed or shutting down");
+        return;
+    }
+    ServiceEntry& s = *found->second;
+    const ServiceSpec& spec = s.service.spec();
+    if (spec.reload.signal) {
+        if (!s.service.has_process()) {
+            if (reply) reply->send(false, name + ": reload refused: not running");
+            return;
+        }
+        processes_.kill(s.service.pid(), *spec.reload.signal);
+        std::string text = name + ": reloading (" + signal_name(*spec.reload.signal) + " to pid " + std::to_string(s.service.pid()) + ")";
+        spdlog::info("{}", text);
+        if (reply) reply->send(true, text);
+        return;
+    }
+    spdlog::info("{}: reloading by restart", name);
+    pid_t old = s.service.pid();
+    s.intent = "reload";
+    apply(s, s.service.stop(Clock::now()));
+    apply(s, s.service.start(Clock::now()));
+    if (reply) wait_for({Request::restart, {{name, old, Goal::up, {}}}, reply}, timeout);
+}
+
+void Supervisor::reload_service(ServiceEntry& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout) {
     const ServiceSpec& spec = slot.service.spec();
     std::string name = spec.name;
     auto refuse = [&](const std::string& why) {
@@ -132,43 +155,18 @@ void Supervisor::reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::o
         return refuse("a reload check is already running");
     }
 
-    auto go_ahead = [this, name, reply, timeout]() {
-        auto found = services_.find(name);
-        if (found == services_.end() || phase_ != Phase::running) {
-            if (reply) reply->send(false, name + ": reload refused: removed or shutting down");
-            return;
-        }
-        Slot& s = *found->second;
-        const ServiceSpec& spec = s.service.spec();
-        if (spec.reload.signal) {
-            if (!s.service.has_process()) {
-                if (reply) reply->send(false, name + ": reload refused: not running");
-                return;
-            }
-            ::kill(s.service.pid(), *spec.reload.signal);
-            std::string text = name + ": reloading (" + signal_name(*spec.reload.signal) + " to pid " + std::to_string(s.service.pid()) + ")";
-            spdlog::info("{}", text);
-            if (reply) reply->send(true, text);
-            return;
-        }
-        spdlog::info("{}: reloading by restart", name);
-        pid_t old = s.service.pid();
-        s.intent = "reload";
-        apply(s, s.service.stop(Clock::now()));
-        apply(s, s.service.start(Clock::now()));
-        if (reply) wait_for({Request::restart, {{name, old, Goal::up, {}}}, reply}, timeout);
-    };
+    auto go_ahead = [this, name, reply, timeout] { carry_out_reload(name, reply, timeout); };
     if (spec.reload.check.empty()) return go_ahead();
 
     slot.reload_running = true;
     std::string shown = join(spec.reload.check, " ");
-    run_task(spec, spec.reload.check, spec.reload.check_timeout, [this, name, shown, go_ahead, reply](int status, const std::string& output) {
+    tasks_.run(spec, spec.reload.check, environ_, spec.reload.check_timeout, [this, name, shown, go_ahead, reply](int status, const std::string& output) {
         auto found = services_.find(name);
         if (found == services_.end()) {
             if (reply) reply->send(false, name + ": reload refused: removed");
             return;
         }
-        Slot& s = *found->second;
+        ServiceEntry& s = *found->second;
         s.reload_running = false;
         if (status == 0) {
             go_ahead();
@@ -200,7 +198,7 @@ std::string parent_directory(const std::string& file) {
 
 }  // namespace
 
-void Supervisor::watch_files(Slot& slot) {
+void Supervisor::watch_files(ServiceEntry& slot) {
     std::vector<std::string> dirs;
     for (auto& file : slot.service.spec().reload.watch) {
         std::string dir = parent_directory(file);
@@ -214,8 +212,8 @@ void Supervisor::watch_files(Slot& slot) {
     for (auto& dir : dirs) {
         auto* watcher = new_handle<uv_fs_event_t>(&slot);
         uv_fs_event_init(loop_, watcher);
-        int rc = uv_fs_event_start(watcher, [](uv_fs_event_t* h, const char* filename, int, int status) {
-            auto* s = static_cast<Slot*>(h->data);
+        int rc = uv_fs_event_start(watcher, [](uv_fs_event_t* h, const char* filename, int, int status) noexcept { at_boundary("a watched directory", [&] {
+            auto* s = static_cast<ServiceEntry*>(h->data);
             if (status < 0 || !filename) return;
             char dir[4096];
             size_t size = sizeof dir;
@@ -223,12 +221,12 @@ void Supervisor::watch_files(Slot& slot) {
             std::string changed = std::string(dir, size) + "/" + filename;
             const auto& files = s->service.spec().reload.watch;
             if (std::find(files.begin(), files.end(), changed) == files.end()) return;
-            uv_timer_start(s->watch_timer, [](uv_timer_t* t) {
-                auto* slot = static_cast<Slot*>(t->data);
+            uv_timer_start(s->watch_timer, [](uv_timer_t* t) noexcept { at_boundary("a watched file", [&] {
+                auto* slot = static_cast<ServiceEntry*>(t->data);
                 spdlog::info("{}: a watched file changed", slot->service.spec().name);
                 slot->owner->reload_service(*slot, nullptr);
-            }, kWatchDebounceMs, 0);
-        }, dir.c_str(), 0);
+            }); }, kWatchDebounceMs, 0);
+        }); }, dir.c_str(), 0);
         if (rc != 0) {
             spdlog::warn("{}: cannot watch {}: {}", slot.service.spec().name, dir, uv_strerror(rc));
             close_and_free(reinterpret_cast<uv_handle_t*>(watcher));
@@ -238,80 +236,10 @@ void Supervisor::watch_files(Slot& slot) {
     }
 }
 
-void Supervisor::unwatch_files(Slot& slot) {
+void Supervisor::unwatch_files(ServiceEntry& slot) {
     for (auto*& watcher : slot.watchers) close_handle(watcher);
     slot.watchers.clear();
     close_handle(slot.watch_timer);
-}
-
-void Supervisor::run_task(const ServiceSpec& spec, std::vector<std::string> argv, Duration timeout, TaskDone done) {
-    ServiceSpec task_spec = spec;
-    task_spec.command = std::move(argv);
-    task_spec.shell = false;
-    task_spec.foreground = false;
-    auto planned = plan_launch(task_spec, environ_);
-    if (auto* why = std::get_if<std::string>(&planned)) return done(127 << 8, *why);
-    LaunchPlan plan = std::move(std::get<LaunchPlan>(planned));
-
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) < 0) return done(127 << 8, std::string("cannot make a pipe: ") + std::strerror(errno));
-    plan.stdout_fd = plan.stderr_fd = out[1];
-    auto launched = launch(plan);
-    ::close(out[1]);
-    if (!launched) {
-        ::close(out[0]);
-        return done(127 << 8, std::string("cannot fork: ") + std::strerror(errno));
-    }
-    ::close(launched->status_fd);  // an exec failure shows as exit status 127 and its message below
-    ::fcntl(out[0], F_SETFL, O_NONBLOCK);
-
-    auto task = std::make_unique<Task>();
-    task->pid = launched->pid;
-    task->fd = out[0];
-    task->done = std::move(done);
-    task->poll = new_handle<uv_poll_t>(task.get());
-    uv_poll_init(loop_, task->poll, task->fd);
-    uv_poll_start(task->poll, UV_READABLE, [](uv_poll_t* p, int, int) {
-        auto* t = static_cast<Task*>(p->data);
-        char buf[4096];
-        for (;;) {
-            ssize_t n = ::read(t->fd, buf, sizeof buf);
-            if (n > 0) {
-                if (t->output.size() < kMaxTaskOutput) t->output.append(buf, std::min<size_t>(n, kMaxTaskOutput - t->output.size()));
-                continue;
-            }
-            if (n == 0) close_handle(t->poll);  // EOF: nothing more to read
-            return;
-        }
-    });
-    task->timer = new_handle<uv_timer_t>(task.get());
-    uv_timer_init(loop_, task->timer);
-    uv_timer_start(task->timer, [](uv_timer_t* h) {
-        auto* t = static_cast<Task*>(h->data);
-        t->timed_out = true;
-        ::kill(-t->pid, SIGKILL);
-    }, static_cast<uint64_t>(timeout.count()), 0);
-    tasks_[task->pid] = std::move(task);
-}
-
-bool Supervisor::on_task_exit(pid_t pid, int status) {
-    auto found = tasks_.find(pid);
-    if (found == tasks_.end()) return false;
-    std::unique_ptr<Task> task = std::move(found->second);
-    tasks_.erase(found);
-    ::kill(-pid, SIGKILL);  // whatever the check left in its group
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(task->fd, buf, sizeof buf)) > 0)
-        if (task->output.size() < kMaxTaskOutput) task->output.append(buf, std::min<size_t>(n, kMaxTaskOutput - task->output.size()));
-    close_handle(task->poll);
-    close_handle(task->timer);
-    ::close(task->fd);
-    std::string output = task->output;
-    while (!output.empty() && output.back() == '\n') output.pop_back();
-    if (task->timed_out) output = "timed out and was killed" + (output.empty() ? "" : "; output:\n" + output);
-    task->done(task->timed_out && status == 0 ? (1 << 8) : status, output);
-    return true;
 }
 
 }  // namespace sv

@@ -6,9 +6,10 @@
 #include <cstdio>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
 #include "json.hpp"
 #include "supervisor_parts.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 
@@ -84,7 +85,7 @@ const char* intent_word(Request::Verb verb) {
 }  // namespace
 
 // How a waiting request stands for one service: nullopt while it must still wait.
-std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Waiter& waiter, const Slot& slot, pid_t before) const {
+std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Waiter& waiter, const ServiceEntry& slot, pid_t before) const {
     Request::Verb verb = waiter.verb;
     const Service& s = slot.service;
     const std::string& name = s.spec().name;
@@ -100,15 +101,15 @@ std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Waiter& wait
             if (s.goal() != Goal::up) return std::pair{true, ""};
             if (s.state() == State::failed) return std::pair{false, name + ": failed (" + s.reason() + ")"};
             if (s.state() == State::exited) return std::pair{true, ""};  // a longrun that finished as its policy allows
-            if (slot.waiting) {
-                std::string blocked = blocked_dependencies(slot);
+            if (s.waiting()) {
+                std::string blocked = blocked_dependencies(s, *this);
                 if (!blocked.empty()) return std::pair{false, name + ": waiting for " + blocked};
             }
             return std::nullopt;
         case Request::start:
         case Request::restart:
-            if (slot.waiting) {
-                std::string blocked = blocked_dependencies(slot);
+            if (s.waiting()) {
+                std::string blocked = blocked_dependencies(s, *this);
                 if (blocked.empty()) return std::nullopt;
                 return std::pair{false, name + ": did not start: it starts after " + blocked};
             }
@@ -134,13 +135,13 @@ std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Waiter& wait
 // Why a start or restart of `slot` is refused at once (empty: it is not). A removed service
 // starts only if its file comes back; a dependency that nothing will make ready is named
 // (`starting`: the services of the same request, which count as on their way).
-std::string Supervisor::start_refusal(const Slot& slot, Request::Verb verb, const std::vector<std::string>& starting) const {
+std::string Supervisor::start_refusal(const ServiceEntry& slot, Request::Verb verb, const std::vector<std::string>& starting) const {
     const Service& s = slot.service;
     const std::string& name = s.spec().name;
     if (s.goal() == Goal::gone)
         return name + ": removed from " + options_.config_dir + " by a reload; it starts again only once its file is back (then reload)";
     if (verb == Request::start && (s.state() == State::starting || s.state() == State::running)) return {};
-    std::string blocked = blocked_dependencies(slot, starting);
+    std::string blocked = blocked_dependencies(s, *this, starting);
     if (blocked.empty()) return {};
     return name + ": not " + (verb == Request::start ? "started" : "restarted") + ": it starts after " + blocked +
            "; start " + (s.spec().after.size() == 1 ? "it" : "them") + " first, or in the same command";
@@ -148,7 +149,7 @@ std::string Supervisor::start_refusal(const Slot& slot, Request::Verb verb, cons
 
 void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply) {
     ++control_requests_;
-    std::vector<Slot*> slots;
+    std::vector<ServiceEntry*> slots;
     std::vector<std::string> unknown;
     for (auto& name : request.names) {
         auto found = services_.find(name);
@@ -165,7 +166,6 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
     if (request.names.empty() && request.verb == Request::status)
         for (auto& [name, slot] : services_) slots.push_back(slot.get());
 
-    auto now = Clock::now();
     switch (request.verb) {
         case Request::status:
             if (!request.wait_ready && request.names.size() == 1 && !request.json) {
@@ -175,7 +175,7 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
             if (!request.wait_ready) return reply->send(true, status_text(slots, request.json));
             {
                 Waiter waiter{Request::status, {}, reply, request.json};
-                for (Slot* slot : slots) waiter.targets.push_back({slot->service.spec().name, slot->service.pid(), {}, {}});
+                for (ServiceEntry* slot : slots) waiter.targets.push_back({slot->service.spec().name, slot->service.pid(), {}, {}});
                 return wait_for(std::move(waiter), request.timeout);
             }
         case Request::logs: {
@@ -194,24 +194,29 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
             if (slots.empty()) return request_reload(reply);
             return reload_service(*slots[0], reply, request.timeout);
         case Request::signal: {
-            Slot& slot = *slots[0];
+            ServiceEntry& slot = *slots[0];
             if (!slot.service.has_process()) return reply->send(false, slot.service.spec().name + " is not running");
-            ::kill(-slot.pgid, request.signal_number);
+            processes_.kill(-slot.pgid, request.signal_number);
             return reply->send(true, signal_name(request.signal_number) + " sent to " + slot.service.spec().name +
                                          " (process group " + std::to_string(slot.pgid) + ")");
         }
         case Request::start:
         case Request::stop:
         case Request::restart:
-            break;
+            return set_goals(request, slots, reply);
     }
+}
+
+// start, stop, restart: each named service's goal set, the refusals answered, the rest waited for.
+void Supervisor::set_goals(const Request& request, const std::vector<ServiceEntry*>& slots, std::shared_ptr<Reply> reply) {
     if (phase_ != Phase::running) return reply->send(false, "shutting down");
+    auto now = Clock::now();
     // The newest request decides the goal (service.hpp, Goal): refusals are decided first, on the
     // state before this request, so that the order of the names does not matter.
     Goal goal = request.verb == Request::stop ? Goal::down : Goal::up;
     Waiter waiter{request.verb, {}, reply};
     waiter.settle = request.settle.value_or(kDefaultSettle);
-    for (Slot* slot : slots) {
+    for (ServiceEntry* slot : slots) {
         Waiter::Target target{slot->service.spec().name, slot->service.pid(), goal, {}};
         if (goal == Goal::up)
             if (std::string refused = start_refusal(*slot, request.verb, request.names); !refused.empty())
@@ -220,14 +225,11 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
     }
     for (size_t i = 0; i < slots.size(); ++i) {
         if (waiter.targets[i].result) continue;
-        Slot& slot = *slots[i];
+        ServiceEntry& slot = *slots[i];
         Service& s = slot.service;
         spdlog::info("{}: {} requested", s.spec().name, intent_word(request.verb));
         slot.intent = intent_word(request.verb);
-        if (request.verb != Request::start) {
-            slot.waiting = false;
-            apply(slot, s.stop(now));
-        }
+        if (request.verb != Request::start) apply(slot, s.stop(now));
         if (goal == Goal::up) s.want_up();
     }
     // Started once every goal is set: a service named after its dependency waits for it.
@@ -291,13 +293,13 @@ void Supervisor::check_waiters() {
         // --json: the JSON status alone, whatever the outcome (the exit status says which).
         if (w.verb == Request::status && ((all_ok && !late) || w.json)) text.clear();
         if (w.verb == Request::status && (all_ok || late || w.json)) {  // then the status itself
-            std::vector<Slot*> slots;
+            std::vector<ServiceEntry*> slots;
             for (auto& t : w.targets)
                 if (auto found = services_.find(t.name); found != services_.end()) slots.push_back(found->second.get());
             if (late && !w.json) text += "not ready within " + format_duration(w.timeout) + ": " + pending + "\n";
             text += status_text(slots, w.json);
         } else if (late) {
-            std::vector<Slot*> slots;
+            std::vector<ServiceEntry*> slots;
             for (auto& t : w.targets)
                 if (!t.result)
                     if (auto found = services_.find(t.name); found != services_.end()) slots.push_back(found->second.get());
@@ -316,17 +318,17 @@ void Supervisor::arm_waiter_timer() {
     TimePoint first = waiters_.front().deadline;
     for (auto& w : waiters_) first = std::min({first, w.deadline, w.wake});
     auto left = std::chrono::ceil<Duration>(first - Clock::now()).count();
-    uv_timer_start(waiter_timer_, [](uv_timer_t* t) { static_cast<Supervisor*>(t->data)->check_waiters(); },
+    uv_timer_start(waiter_timer_, [](uv_timer_t* t) noexcept { at_boundary("the waiting requests", [&] { static_cast<Supervisor*>(t->data)->check_waiters(); }); },
                    static_cast<uint64_t>(std::max<long>(left, 1)), 0);
 }
 
-std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) const {
+std::string Supervisor::status_text(const std::vector<ServiceEntry*>& slots, bool json) const {
     auto now = Clock::now();
     std::string out;
     std::vector<std::vector<std::string>> rows{{"NAME", "STATE", "READY", "HEALTH", "PID", "SINCE", "RESTARTS", "LAST EXIT", "REASON"}};
     if (json) out += "[";
     bool first = true;
-    for (const Slot* slot : slots) {
+    for (const ServiceEntry* slot : slots) {
         const Service& s = slot->service;
         const ServiceSpec& spec = s.spec();
         bool up = s.state() == State::running;
@@ -336,19 +338,15 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
         if (s.state() == State::stopped && !spec.enabled && reason.empty()) reason = "disabled";
         if (s.state() == State::backoff) reason += "; restarting in " + format_duration(slot->timer_delay);  // as logged
         if (up || s.state() == State::starting) reason.clear();
-        if (slot->waiting) {
-            std::string missing;
-            dependencies_ready(*slot, &missing);
-            reason = "waiting for " + missing + " to be ready";
-        }
-        if (up && !s.ready() && !slot->check_message.empty()) reason = "not ready: " + slot->check_message;
-        if (!slot->notify_status.empty()) reason += std::string(reason.empty() ? "" : "; ") + slot->notify_status;
+        if (s.waiting()) reason = "waiting for " + missing_dependencies(s, *this) + " to be ready";
+        if (up && !s.ready() && !s.check_message().empty()) reason = "not ready: " + s.check_message();
+        if (!s.notify_status().empty()) reason += std::string(reason.empty() ? "" : "; ") + s.notify_status();
         std::string health = !spec.health.probe.any() ? ""
-                             : !slot->health_checked  ? "unknown"
-                             : slot->health_failures == 0
+                             : !s.health_checked()    ? "unknown"
+                             : s.health_failures() == 0
                                  ? "ok"
-                                 : "failing " + std::to_string(slot->health_failures) + "/" + std::to_string(spec.health.retries);
-        if (slot->health_failures > 0 && up) reason += std::string(reason.empty() ? "" : "; ") + "health: " + slot->check_message;
+                                 : "failing " + std::to_string(s.health_failures()) + "/" + std::to_string(spec.health.retries);
+        if (s.health_failures() > 0 && up) reason += std::string(reason.empty() ? "" : "; ") + "health: " + s.check_message();
         if (s.next_spec())
             reason += std::string(reason.empty() ? "" : "; ") +
                       (s.goal() == Goal::up ? "changed: restarting with the new file" : "changed: the new file applies once stopped");
@@ -367,8 +365,8 @@ std::string Supervisor::status_text(const std::vector<Slot*>& slots, bool json) 
                    ", \"last_exit\": " + (s.last_status() ? json_string(describe_status(*s.last_status())) : "null") +
                    ", \"ready\": " + (s.ready() ? "true" : "false") +
                    ", \"health\": " + json_or_null(health) +
-                   ", \"health_failures\": " + std::to_string(slot->health_failures) +
-                   ", \"last_check\": " + json_or_null(slot->check_message) +
+                   ", \"health_failures\": " + std::to_string(s.health_failures()) +
+                   ", \"last_check\": " + json_or_null(s.check_message()) +
                    ", \"type\": " + json_string(spec.type == ServiceType::oneshot ? "oneshot" : "longrun") +
                    ", \"reason\": " + json_string(reason) +  // text: "" when there is nothing to say
                    ", \"description\": " + json_string(spec.description) +

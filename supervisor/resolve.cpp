@@ -8,7 +8,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 

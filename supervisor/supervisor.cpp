@@ -14,22 +14,12 @@
 #include "boundary.hpp"
 #include "socket_path.hpp"
 #include "supervisor_parts.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 
-namespace {
-
-// True while any child (service, check or orphan) exists, ended or not; reaps nothing.
-bool have_children() {
-    siginfo_t info{};
-    return ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
-}
-
-}  // namespace
-
-Supervisor::Supervisor(uv_loop_t* loop, Options options, char** environ)
-    : loop_(loop), options_(std::move(options)), environ_(environ) {}
+Supervisor::Supervisor(uv_loop_t* loop, Options options, char** environ, ProcessControl& processes)
+    : loop_(loop), options_(std::move(options)), environ_(environ), processes_(processes), tasks_(loop) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -44,11 +34,13 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
         // A name lookup may block for seconds: a helper process (this binary) does it instead.
         ServiceSpec resolver;
         resolver.name = "resolver";
-        run_task(resolver, {"/proc/self/exe", "resolve", host}, Duration{10'000}, [done](int status, const std::string& output) {
+        tasks_.run(resolver, {"/proc/self/exe", "resolve", host}, environ_, Duration{10'000}, [done](int status, const std::string& output) {
             done(status == 0 ? output.substr(0, output.find('\n')) : std::string());
         });
     });
-    signals_.open(loop_, [this](const signalfd_siginfo& info) { on_signal(static_cast<int>(info.ssi_signo), static_cast<pid_t>(info.ssi_pid)); });
+    signals_.open(loop_, [this](const signalfd_siginfo& info) {
+        at_boundary("a signal", [&] { on_signal(static_cast<int>(info.ssi_signo), static_cast<pid_t>(info.ssi_pid)); });
+    });
     oom_kills_ = memory_oom_kills();
     if (::getpid() != 1) {
         // Not PID 1: adopt orphans anyway, so that every descendant is ours to reap.
@@ -56,7 +48,7 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
     }
     if (!options_.command.empty()) {
         ServiceSpec main;
-        main.name = "main";
+        main.name = kCommandServiceName;
         main.command = options_.command;
         main.critical = true;
         main.foreground = true;
@@ -68,7 +60,9 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
     open_http();
     settle_hook_ = new_handle<uv_check_t>(this);
     uv_check_init(loop_, settle_hook_);
-    uv_check_start(settle_hook_, [](uv_check_t* h) { static_cast<Supervisor*>(h->data)->settle(); });
+    uv_check_start(settle_hook_, [](uv_check_t* h) noexcept {
+        at_boundary("settling after events", [&] { static_cast<Supervisor*>(h->data)->settle(); });
+    });
     reload_timer_ = new_handle<uv_timer_t>(this);
     uv_timer_init(loop_, reload_timer_);
     waiter_timer_ = new_handle<uv_timer_t>(this);
@@ -114,13 +108,13 @@ void Supervisor::open_control_socket() {
                  tried);
 }
 
-Supervisor::Slot& Supervisor::add(ServiceSpec spec) {
-    auto slot = std::make_unique<Slot>(this, std::move(spec));
+Supervisor::ServiceEntry& Supervisor::add(ServiceSpec spec) {
+    auto slot = std::make_unique<ServiceEntry>(this, std::move(spec));
     slot->timer = new_handle<uv_timer_t>(slot.get());
     uv_timer_init(loop_, slot->timer);
     slot->check_timer = new_handle<uv_timer_t>(slot.get());
     uv_timer_init(loop_, slot->check_timer);
-    Slot& added = *slot;
+    ServiceEntry& added = *slot;
     added.log = logs_.service_log(added.service.spec());
     services_[added.service.spec().name] = std::move(slot);
     watch_files(added);
@@ -128,10 +122,9 @@ Supervisor::Slot& Supervisor::add(ServiceSpec spec) {
 }
 
 // The state machine took a reload's spec: what was made from the old one is made again.
-void Supervisor::renew_spec(Slot& slot) {
+void Supervisor::renew_spec(ServiceEntry& slot) {
     unwatch_files(slot);
     end_checks(slot);
-    slot.waiting = false;
     slot.log = logs_.service_log(slot.service.spec());
     watch_files(slot);
 }
@@ -139,7 +132,7 @@ void Supervisor::renew_spec(Slot& slot) {
 void Supervisor::remove(const std::string& name) {
     auto found = services_.find(name);
     if (found == services_.end()) return;
-    Slot& slot = *found->second;
+    ServiceEntry& slot = *found->second;
     unwatch_files(slot);
     end_checks(slot);
     close_exec_pipe(slot);
@@ -161,7 +154,7 @@ void Supervisor::settle() {
     if (phase_ != Phase::running && phase_ != Phase::done) advance_shutdown();
 }
 
-void Supervisor::apply(Slot& slot, const Actions& actions) {
+void Supervisor::apply(ServiceEntry& slot, const Actions& actions) {
     Service& service = slot.service;
     for (const Action& action : actions) {
         switch (action.kind) {
@@ -172,19 +165,15 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
                 if (!service.has_process()) return;
                 break;
             case Action::signal_group:
-                if (slot.pgid <= 0) break;
-                // Before the child's setsid() its group does not exist yet: signal the child itself.
-                if (::kill(-slot.pgid, action.signal) < 0 && errno == ESRCH && service.has_process())
-                    ::kill(service.pid(), action.signal);
-                if (action.signal == SIGKILL && service.state() == State::stopping)
-                    spdlog::warn("{}: did not stop within {}; sent SIGKILL to its process group", service.spec().name,
-                                 format_duration(service.spec().stop.timeout));
+                signal_group(slot, action.signal);
                 break;
             case Action::arm_timer:
                 slot.timer_delay = action.delay;
-                uv_timer_start(slot.timer, [](uv_timer_t* t) {
-                    auto* s = static_cast<Slot*>(t->data);
-                    s->owner->apply(*s, s->service.timer_fired(Clock::now()));
+                uv_timer_start(slot.timer, [](uv_timer_t* t) noexcept {
+                    at_boundary("a service's timer", [&] {
+                        auto* s = static_cast<ServiceEntry*>(t->data);
+                        s->owner->apply(*s, s->service.timer_fired(Clock::now()));
+                    });
                 }, static_cast<uint64_t>(action.delay.count()), 0);
                 break;
             case Action::cancel_timer:
@@ -204,22 +193,44 @@ void Supervisor::apply(Slot& slot, const Actions& actions) {
                                              "); exit status " + std::to_string(code));
                 }
                 break;
+            case Action::run_check:
+                schedule_check(slot, action.delay);
+                break;
+            case Action::end_checks:
+                end_checks(slot);
+                break;
+            case Action::say:
+                spdlog::log(static_cast<spdlog::level::level_enum>(action.level), "{}", action.text);
+                break;
+            case Action::note:
+                logs_.note(service.spec().name, action.level, action.text, std::chrono::system_clock::now());
+                break;
         }
     }
 }
 
-void Supervisor::spawn(Slot& slot) {
+void Supervisor::signal_group(ServiceEntry& slot, int signal) {
+    Service& service = slot.service;
+    if (slot.pgid <= 0) return;
+    // Before the child's setsid() its group does not exist yet: signal the child itself.
+    if (processes_.kill(-slot.pgid, signal) < 0 && errno == ESRCH && service.has_process()) processes_.kill(service.pid(), signal);
+    if (signal == SIGKILL && service.state() == State::stopping)
+        spdlog::warn("{}: did not stop within {}; sent SIGKILL to its process group", service.spec().name,
+                     format_duration(service.spec().stop.timeout));
+}
+
+void Supervisor::spawn(ServiceEntry& slot) {
     const ServiceSpec& spec = slot.service.spec();
     auto plan = plan_launch(spec, environ_);
     if (auto* why = std::get_if<std::string>(&plan)) return start_failed(slot, *why);
     slot.plan = std::move(std::get<LaunchPlan>(plan));
     std::string why;
     if (!open_notify(slot, why)) return start_failed(slot, why);
-    if (!logs_.prepare(slot.plan, slot.log, why)) return start_failed(slot, why);
-    auto launched = launch(slot.plan);
-    int fork_error = errno;
-    logs_.after_fork(slot.plan);
-    if (!launched) return start_failed(slot, std::string("cannot fork: ") + std::strerror(fork_error));
+    auto output = logs_.output_for(slot.log);
+    if (auto* failed = std::get_if<std::string>(&output)) return start_failed(slot, *failed);
+    auto result = processes_.launch(slot.plan, std::move(std::get<ChildOutput>(output)));
+    if (auto* failed = std::get_if<std::string>(&result)) return start_failed(slot, *failed);
+    auto* launched = &std::get<Launched>(result);
 
     slot.pgid = launched->pid;
     if (slot.notify) slot.notify->set_sender(slot.pgid, slot.plan.change_user ? slot.plan.uid : ::geteuid());
@@ -229,45 +240,45 @@ void Supervisor::spawn(Slot& slot) {
     slot.service.spawned(launched->pid, Clock::now());
     slot.exec_poll = new_handle<uv_poll_t>(&slot);
     uv_poll_init(loop_, slot.exec_poll, slot.exec_fd);
-    uv_poll_start(slot.exec_poll, UV_READABLE, [](uv_poll_t* p, int, int) {
-        auto* s = static_cast<Slot*>(p->data);
-        s->owner->on_exec_status(*s);
+    uv_poll_start(slot.exec_poll, UV_READABLE, [](uv_poll_t* p, int, int) noexcept {
+        at_boundary("a service's exec status", [&] {
+            auto* s = static_cast<ServiceEntry*>(p->data);
+            s->owner->on_exec_status(*s);
+        });
     });
 }
 
-void Supervisor::on_exec_status(Slot& slot) {
+void Supervisor::on_exec_status(ServiceEntry& slot) {
     ExecStatus status = read_exec_status(slot.exec_fd);
     if (std::holds_alternative<ExecPending>(status)) return;
     if (auto* failure = std::get_if<ExecFailure>(&status)) slot.exec_failure = *failure;
     else {
-        slot.service.exec_succeeded(Clock::now());
-        spdlog::info("{}: started (pid {})", slot.service.spec().name, slot.service.pid());
         close_exec_pipe(slot);
-        return on_running(slot);
+        return apply(slot, slot.service.exec_succeeded(Clock::now()));
     }
     close_exec_pipe(slot);
 }
 
-void Supervisor::close_exec_pipe(Slot& slot) {
+void Supervisor::close_exec_pipe(ServiceEntry& slot) {
     close_handle(slot.exec_poll);
     if (slot.exec_fd >= 0) ::close(slot.exec_fd);
     slot.exec_fd = -1;
 }
 
-void Supervisor::start_failed(Slot& slot, const std::string& why) {
+void Supervisor::start_failed(ServiceEntry& slot, const std::string& why) {
     slot.service.set_reason(why);
     on_service_ended(slot, Outcome{0, true});
 }
 
 void Supervisor::on_child_exit(pid_t pid, int status) {
-    if (on_task_exit(pid, status)) return;
+    if (tasks_.on_exit(pid, status)) return;
     auto found = by_pid_.find(pid);
     if (found == by_pid_.end()) {
         ++orphans_reaped_;
         if (spdlog::should_log(spdlog::level::debug)) spdlog::debug("reaped orphan {} ({})", pid, describe_status(status));
         return;
     }
-    Slot& slot = *found->second;
+    ServiceEntry& slot = *found->second;
     by_pid_.erase(found);
     if (slot.exec_fd >= 0) on_exec_status(slot);  // the child may end before its pipe was read
     if (slot.exec_failure) {
@@ -278,59 +289,34 @@ void Supervisor::on_child_exit(pid_t pid, int status) {
     }
 }
 
-void Supervisor::on_service_ended(Slot& slot, const Outcome& outcome) {
-    end_checks(slot);
+// The machine decides and says what the end means; the supervisor adds what only the system
+// knows: the OOM killer's count, the signal it passed on to the command.
+void Supervisor::on_service_ended(ServiceEntry& slot, Outcome outcome) {
     Service& service = slot.service;
-    bool was_stopping = service.state() == State::stopping;
-    Actions actions = service.ended(outcome, Clock::now());
-    const std::string& name = service.spec().name;
-    if (!was_stopping && !outcome.start_failed && WIFSIGNALED(outcome.wait_status) && WTERMSIG(outcome.wait_status) == SIGKILL) {
+    int status = outcome.wait_status;
+    if (service.state() != State::stopping && !outcome.start_failed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
         // A SIGKILL nobody here sent: most often the kernel's OOM killer, which the cgroup counts.
         auto kills = memory_oom_kills();
         if (kills && *kills > oom_kills_.value_or(0))
-            service.set_reason(service.reason() + " (out of memory: the memory cgroup's OOM kill count rose to " + std::to_string(*kills) + ")");
+            outcome.cause = "out of memory: the memory cgroup's OOM kill count rose to " + std::to_string(*kills);
         if (kills) oom_kills_ = kills;
     }
-    switch (service.state()) {
-        case State::backoff: {
-            auto timer = std::find_if(actions.begin(), actions.end(), [](const Action& a) { return a.kind == Action::arm_timer; });
-            spdlog::warn("{}: {}; restarting in {}", name, service.reason(), format_duration(timer->delay));
-            break;
-        }
-        case State::exited:
-            spdlog::info("{}: {}; not restarting (restart policy)", name, service.reason());
-            break;
-        case State::failed:
-            if (name == "main" && !options_.command.empty()) {
-                // Single-command mode is as quiet as tini: the command's end is its own business,
-                // but one that nobody asked for is worth a line (the exit status, or the signal).
-                int status = outcome.wait_status;
-                bool asked = WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == passed_to_main_);
-                if (asked) spdlog::info("main: {}", service.reason());
-                else spdlog::warn("main: {}; exit status {}", service.reason(), exit_code_of(status));
-                break;
-            }
-            spdlog::error("{}: {}; not restarting", name, service.reason());
-            break;
-        default:
-            if (was_stopping) spdlog::info("{}: stopped ({})", name, describe_status(outcome.wait_status));
-            break;
-    }
-    apply(slot, actions);
+    outcome.passed_signal = passed_to_main_;
+    apply(slot, service.ended(outcome, Clock::now()));
 }
 
 void Supervisor::on_signal(int sig, pid_t sender) {
     if (sig == SIGCHLD) {
-        reap_children([this](pid_t pid, int status) { on_child_exit(pid, status); });
+        processes_.reap([this](pid_t pid, int status) { on_child_exit(pid, status); });
         return;
     }
-    bool single_command = services_.count("main") && !options_.command.empty();
-    bool shutdown_signal = sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
+    bool single_command = services_.count(kCommandServiceName) && !options_.command.empty();
+    bool shutdown_signal = is_shutdown_signal(sig);
     if (shutdown_signal && phase_ != Phase::running) return drain_from_ != TimePoint{} ? skip_drain() : hurry_shutdown();
     if (single_command) {
         // tini-compatible: every signal goes to the command, and its end ends the container.
-        Slot& main = *services_.at("main");
-        if (main.service.has_process()) ::kill(-main.pgid, sig), passed_to_main_ = sig;
+        ServiceEntry& main = *services_.at(kCommandServiceName);
+        if (main.service.has_process()) processes_.kill(-main.pgid, sig), passed_to_main_ = sig;
         if (!shutdown_signal && sig != SIGHUP) forward(sig);
         return;  // the directory reloads through `supervisor reload` in this mode
     }
@@ -346,7 +332,7 @@ void Supervisor::forward(int sig) {
         const auto& wanted = slot->service.spec().forward_signals;
         if (std::find(wanted.begin(), wanted.end(), sig) == wanted.end()) continue;
         if (!slot->service.has_process()) continue;
-        ::kill(-slot->pgid, sig);
+        processes_.kill(-slot->pgid, sig);
         ++delivered;
     }
     if (delivered == 0 && (options_.command.empty()))
@@ -375,17 +361,16 @@ void Supervisor::begin_shutdown(int exit_code, const std::string& why, bool drai
     }
     tell_outer_manager("STOPPING=1");
     for (auto& [name, slot] : services_) {
-        slot->waiting = false;
         slot->intent = "shutdown";
         // One already stopping is not started again once down; the others stop in order below.
-        if (slot->service.state() == State::stopping) apply(*slot, slot->service.stop(now));
+        apply(*slot, slot->service.shut_down(now));
     }
     advance_shutdown();
 }
 
-Duration Supervisor::drain_of(const Slot& slot) const { return slot.service.spec().stop.drain.value_or(options_.drain); }
+Duration Supervisor::drain_of(const ServiceEntry& slot) const { return slot.service.spec().stop.drain.value_or(options_.drain); }
 
-bool Supervisor::draining(const Slot& slot, TimePoint now) const {
+bool Supervisor::draining(const ServiceEntry& slot, TimePoint now) const {
     return drain_from_ != TimePoint{} && now < drain_from_ + drain_of(slot);
 }
 
@@ -399,8 +384,8 @@ void Supervisor::skip_drain() {
 void Supervisor::hurry_shutdown() {
     spdlog::warn("second shutdown signal: killing every process now");
     for (auto& [name, slot] : services_)
-        if (slot->service.has_process()) ::kill(-slot->pgid, SIGKILL);
-    signal_leftovers(SIGKILL);
+        if (slot->service.has_process()) processes_.kill(-slot->pgid, SIGKILL);
+    processes_.signal_leftovers(SIGKILL);
 }
 
 void Supervisor::advance_shutdown() {
@@ -410,7 +395,7 @@ void Supervisor::advance_shutdown() {
         auto now = Clock::now();
         TimePoint next_drain_end = TimePoint::max();
         for (auto& [name, slot] : services_) {
-            if (slot->service.state() == State::stopping || slot->service.down() || !dependents_down(*slot)) continue;
+            if (!may_stop_now(slot->service, *this)) continue;
             if (draining(*slot, now)) {
                 next_drain_end = std::min(next_drain_end, drain_from_ + drain_of(*slot));
                 continue;
@@ -423,23 +408,24 @@ void Supervisor::advance_shutdown() {
                 at_boundary("drain timer", [&] { static_cast<Supervisor*>(t->data)->advance_shutdown(); });
             }, static_cast<uint64_t>(std::max<long>(left, 1)), 0);
         }
-        for (auto& [name, slot] : services_)
-            if (slot->service.has_process() || !slot->service.down()) return;
+        if (!all_down(*this)) return;
         phase_ = Phase::stopping_leftovers;
-        if (!have_children()) return schedule_finish();
+        if (!processes_.have_children()) return schedule_finish();
         spdlog::info("stopping leftover processes: SIGTERM, then SIGKILL after {}", format_duration(options_.shutdown_grace));
-        signal_leftovers(SIGTERM);
-        signal_leftovers(SIGCONT);
+        processes_.signal_leftovers(SIGTERM);
+        processes_.signal_leftovers(SIGCONT);
         grace_timer_ = new_handle<uv_timer_t>(this);
         uv_timer_init(loop_, grace_timer_);
-        uv_timer_start(grace_timer_, [](uv_timer_t* t) {
-            auto* self = static_cast<Supervisor*>(t->data);
-            spdlog::warn("leftover processes did not exit within {}; sending SIGKILL", format_duration(self->options_.shutdown_grace));
-            signal_leftovers(SIGKILL);
+        uv_timer_start(grace_timer_, [](uv_timer_t* t) noexcept {
+            at_boundary("the shutdown grace timer", [&] {
+                auto* self = static_cast<Supervisor*>(t->data);
+                spdlog::warn("leftover processes did not exit within {}; sending SIGKILL", format_duration(self->options_.shutdown_grace));
+                self->processes_.signal_leftovers(SIGKILL);
+            });
         }, static_cast<uint64_t>(options_.shutdown_grace.count()), 0);
         return;
     }
-    if (phase_ == Phase::stopping_leftovers && !have_children()) schedule_finish();
+    if (phase_ == Phase::stopping_leftovers && !processes_.have_children()) schedule_finish();
 }
 
 // The end tears down the service table, so it never runs inside a call that may be walking
@@ -449,7 +435,9 @@ void Supervisor::schedule_finish() {
     if (finish_timer_) return;
     finish_timer_ = new_handle<uv_timer_t>(this);
     uv_timer_init(loop_, finish_timer_);
-    uv_timer_start(finish_timer_, [](uv_timer_t* t) { static_cast<Supervisor*>(t->data)->finish(); }, 0, 0);
+    uv_timer_start(finish_timer_, [](uv_timer_t* t) noexcept {
+        at_boundary("the end of shutdown", [&] { static_cast<Supervisor*>(t->data)->finish(); });
+    }, 0, 0);
 }
 
 void Supervisor::finish() {

@@ -3,10 +3,12 @@
 //   signals PID 1 receives ........ Supervisor::on_signal        (supervisor.cpp)
 //   a child ended (the reaper) .... Supervisor::on_child_exit    (supervisor.cpp)
 //   a service's state changes ..... Service (service.cpp); apply() carries out its actions
+//   who may start / stop .......... dependencies.cpp (pure), asked by readiness.cpp, shutdown
+//   spawn, signal, reap ........... through ProcessControl (process_control.hpp)
 //   SIGHUP / `supervisor reload` .. Supervisor::reload_directory (reload.cpp)
 //   control socket requests ....... Supervisor::on_request       (requests.cpp)
 //   a line of a service's output .. LogHub / ServiceLog          (logs.cpp, syslog.cpp)
-//   start order, ready, health .... Supervisor::request_start ... (readiness.cpp, checks.cpp)
+//   start order, checks, notify ... Supervisor::request_start, run_check (readiness.cpp, checks.cpp)
 #pragma once
 
 #include <uv.h>
@@ -20,45 +22,26 @@
 #include <vector>
 
 #include "control.hpp"
+#include "dependencies.hpp"
 #include "http.hpp"
 #include "logs.hpp"
 #include "model.hpp"
+#include "options.hpp"
 #include "process.hpp"
+#include "process_control.hpp"
 #include "service.hpp"
+#include "tasks.hpp"
 
 namespace sv {
 
 struct SupervisorMetrics;
 
-struct Options {
-    std::string config_dir = "/etc/supervisor.d";
-    // The control socket. Unless `socket_explicit` (--socket or SUPERVISOR_SOCKET), the first
-    // default place where one can be made (socket_path.hpp), or none; explicit "" turns it off.
-    std::string socket_path;
-    bool socket_explicit = false;
-    std::vector<std::string> command;  // single-command mode: run this as the critical service "main"
-    Duration shutdown_grace{2000};     // leftovers: SIGTERM, this long, then SIGKILL
-    // At a shutdown signal, how long services keep running (readiness failing) before they stop;
-    // a service's [stop] drain overrides it.
-    Duration drain{0};
-    std::string http_address;          // --http ADDR:PORT: the probe and metrics server ("": none)
-    LogFormat log_format = LogFormat::prefix;  // the supervisor's own messages
-};
-
-// Exit statuses of `supervisor` itself (a critical service's own status passes through).
-namespace exit_status {
-constexpr int ok = 0;
-constexpr int failed = 1;     // a control command was refused or did not reach its goal
-constexpr int usage = 2;
-constexpr int unreachable = 3;  // the client cannot reach the supervisor's socket
-constexpr int internal = 70;  // EX_SOFTWARE: the supervisor could not set itself up
-constexpr int config = 78;    // EX_CONFIG: invalid service files at boot, or `check` found errors
-}  // namespace exit_status
-
-class Supervisor {
+// The table is a ServiceTable (dependencies.hpp) for the rules between services.
+class Supervisor : private ServiceTable {
    public:
-    Supervisor(uv_loop_t* loop, Options options, char** environ);
-    ~Supervisor();
+    // `processes`: where spawns, signals and reaps go (process_control.hpp); a fake in tests.
+    Supervisor(uv_loop_t* loop, Options options, char** environ, ProcessControl& processes = system_processes());
+    ~Supervisor() override;
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
@@ -67,45 +50,43 @@ class Supervisor {
     int run(std::vector<ServiceSpec> specs);
 
    private:
-    struct Slot;
-    struct Task;
+    struct ServiceEntry;
     struct Waiter;
 
     // supervisor.cpp: the service table, processes, signals, shutdown
-    Slot& add(ServiceSpec spec);
-    void renew_spec(Slot& slot);
+    ServiceEntry& add(ServiceSpec spec);
+    void renew_spec(ServiceEntry& slot);
     void remove(const std::string& name);
-    void apply(Slot& slot, const Actions& actions);
-    void spawn(Slot& slot);
-    void start_failed(Slot& slot, const std::string& why);
-    void on_exec_status(Slot& slot);
+    void apply(ServiceEntry& slot, const Actions& actions);
+    void signal_group(ServiceEntry& slot, int signal);
+    void spawn(ServiceEntry& slot);
+    void start_failed(ServiceEntry& slot, const std::string& why);
+    void on_exec_status(ServiceEntry& slot);
     void on_child_exit(pid_t pid, int status);
-    void on_service_ended(Slot& slot, const Outcome& outcome);
+    void on_service_ended(ServiceEntry& slot, Outcome outcome);
     void on_signal(int sig, pid_t sender);
     void forward(int sig);
-    void close_exec_pipe(Slot& slot);
+    void close_exec_pipe(ServiceEntry& slot);
     void settle();  // after every batch of events: replacements, removals, waiting replies, shutdown
 
     // `drain`: services keep running for their drain time first (a shutdown signal or request;
     // not the end of a critical service).
     void begin_shutdown(int exit_code, const std::string& why, bool drain = false);
     void hurry_shutdown();
-    Duration drain_of(const Slot& slot) const;
-    bool draining(const Slot& slot, TimePoint now) const;  // still in its drain time
+    Duration drain_of(const ServiceEntry& slot) const;
+    bool draining(const ServiceEntry& slot, TimePoint now) const;  // still in its drain time
     void skip_drain();
     void advance_shutdown();
     void schedule_finish();
     void finish();
 
-    // reload.cpp: the directory, one service's reload, watched files, helper tasks
+    // reload.cpp: the directory, one service's reload, watched files
     void request_reload(std::shared_ptr<Reply> reply);
     void reload_directory();
-    void reload_service(Slot& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout = {});
-    void watch_files(Slot& slot);
-    void unwatch_files(Slot& slot);
-    using TaskDone = std::function<void(int wait_status, const std::string& output)>;
-    void run_task(const ServiceSpec& spec, std::vector<std::string> argv, Duration timeout, TaskDone done);
-    bool on_task_exit(pid_t pid, int status);
+    void reload_service(ServiceEntry& slot, std::shared_ptr<Reply> reply, std::optional<Duration> timeout = {});
+    void carry_out_reload(const std::string& name, std::shared_ptr<Reply> reply, std::optional<Duration> timeout);
+    void watch_files(ServiceEntry& slot);
+    void unwatch_files(ServiceEntry& slot);
 
     void open_control_socket();
 
@@ -116,40 +97,39 @@ class Supervisor {
     SupervisorMetrics metrics() const;
 
     // readiness.cpp: start order, readiness and health checks
-    void request_start(Slot& slot);
-    bool dependencies_ready(const Slot& slot, std::string* waiting_for = nullptr) const;
-    std::string blocked_dependencies(const Slot& slot, const std::vector<std::string>& starting = {}, int depth = 0) const;
-    bool dependents_down(const Slot& slot) const;
+    const Service* find(const std::string& name) const override;
+    void for_each(const std::function<void(const Service&)>& visit) const override;
+    void request_start(ServiceEntry& slot);
     void start_waiting();
-    void on_running(Slot& slot);
-    void on_ready(Slot& slot);
-    void schedule_check(Slot& slot, Duration delay);
-    void run_check(Slot& slot);
-    void end_checks(Slot& slot);
-    bool open_notify(Slot& slot, std::string& error);
+    void schedule_check(ServiceEntry& slot, Duration delay);
+    void run_check(ServiceEntry& slot);
+    void end_checks(ServiceEntry& slot);
+    bool open_notify(ServiceEntry& slot, std::string& error);
     void tell_outer_manager(const char* message);  // sd_notify to whoever started PID 1
     void check_all_ready();
 
     // requests.cpp: the control socket's requests
     void on_request(const Request& request, std::shared_ptr<Reply> reply);
-    std::string status_text(const std::vector<Slot*>& slots, bool json) const;
+    void set_goals(const Request& request, const std::vector<ServiceEntry*>& slots, std::shared_ptr<Reply> reply);
+    std::string status_text(const std::vector<ServiceEntry*>& slots, bool json) const;
     void wait_for(Waiter waiter, std::optional<Duration> timeout);
     void check_waiters();
     void arm_waiter_timer();
-    std::string start_refusal(const Slot& slot, Request::Verb verb, const std::vector<std::string>& starting) const;
-    std::optional<std::pair<bool, std::string>> outcome_for(Waiter& waiter, const Slot& slot, pid_t before) const;
+    std::string start_refusal(const ServiceEntry& slot, Request::Verb verb, const std::vector<std::string>& starting) const;
+    std::optional<std::pair<bool, std::string>> outcome_for(Waiter& waiter, const ServiceEntry& slot, pid_t before) const;
 
     uv_loop_t* loop_;
     Options options_;
     char** environ_;
+    ProcessControl& processes_;
     LogHub logs_;
     SignalReceiver signals_;
     ControlServer control_;
     HttpServer http_;
     uv_check_t* settle_hook_ = nullptr;
-    std::map<std::string, std::unique_ptr<Slot>> services_;
-    std::unordered_map<pid_t, Slot*> by_pid_;
-    std::unordered_map<pid_t, std::unique_ptr<Task>> tasks_;
+    std::map<std::string, std::unique_ptr<ServiceEntry>> services_;
+    std::unordered_map<pid_t, ServiceEntry*> by_pid_;
+    Tasks tasks_;  // helper processes: [reload] checks, command probes, the resolver
     std::vector<Waiter> waiters_;
     uv_timer_t* waiter_timer_ = nullptr;  // the earliest deadline of a waiting request
 

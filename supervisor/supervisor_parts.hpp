@@ -1,4 +1,4 @@
-// The supervisor's private records, shared by supervisor.cpp, reload.cpp and requests.cpp.
+// The supervisor's private records, shared by supervisor.cpp, readiness.cpp, reload.cpp and requests.cpp.
 #pragma once
 
 #include <optional>
@@ -10,9 +10,9 @@
 
 namespace sv {
 
-// One service in the table: its state machine and the loop handles that serve it.
-struct Supervisor::Slot {
-    Slot(Supervisor* o, ServiceSpec spec) : owner(o), service(std::move(spec)) {}
+// One service in the table: its state machine and the loop handles that carry out its actions.
+struct Supervisor::ServiceEntry {
+    ServiceEntry(Supervisor* o, ServiceSpec spec) : owner(o), service(std::move(spec)) {}
     Supervisor* owner;
     Service service;
     uv_timer_t* timer = nullptr;  // the one timer the state machine arms (backoff, stop timeout)
@@ -25,16 +25,10 @@ struct Supervisor::Slot {
     LaunchPlan plan;
     std::shared_ptr<ServiceLog> log;  // where its output goes (renewed when its spec changes)
 
-    // order, readiness and health (readiness.cpp)
-    bool waiting = false;                 // asked to start; waits for its `after` services to be ready
+    // the checks the machine asks for (readiness.cpp); what they said is in Service
     std::unique_ptr<NotifySocket> notify;  // sd_notify socket of the current run
     std::shared_ptr<bool> probe;           // the check in flight; *probe = false cancels it
     uv_timer_t* check_timer = nullptr;     // when the next readiness or health check runs
-    int health_failures = 0;               // consecutive
-    bool health_checked = false;
-    std::string check_message;             // what the last check said
-    bool not_ready_told = false;           // the first failed readiness check of a run is logged
-    std::string notify_status;             // STATUS= from sd_notify
 
     // The request that last set the service's goal ("start", "stop", "restart", "reload",
     // "shutdown"): named in the answer to the requests it superseded.
@@ -45,17 +39,6 @@ struct Supervisor::Slot {
     bool reload_again = false;             // a watched file changed meanwhile: check again after it
     std::vector<uv_fs_event_t*> watchers;  // one per directory holding a watched file
     uv_timer_t* watch_timer = nullptr;     // debounces bursts of file changes
-};
-
-// A helper process (a [reload] check): output captured, killed at its timeout.
-struct Supervisor::Task {
-    pid_t pid = 0;
-    int fd = -1;  // read end of its stdout+stderr
-    uv_poll_t* poll = nullptr;
-    uv_timer_t* timer = nullptr;
-    std::string output;
-    bool timed_out = false;
-    TaskDone done;
 };
 
 // A control request that answers once its services reached the state it asked for, a later

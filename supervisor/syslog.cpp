@@ -13,6 +13,8 @@
 #include <memory>
 #include <spdlog/spdlog.h>
 
+#include "boundary.hpp"
+#include "parse.hpp"
 #include "uv_handles.hpp"
 
 namespace sv {
@@ -27,14 +29,14 @@ constexpr uint64_t kMaxRetryMs = 10'000;
 SyslogDestination::SyslogDestination(uv_loop_t* loop, std::string url, std::string hostname, Resolver resolver)
     : loop_(loop), url_(std::move(url)), hostname_(std::move(hostname)), resolver_(std::move(resolver)) {
     std::string rest = url_.substr(url_.find("://") + 3);
-    kind_ = url_[0] == 'u' && url_[1] == 'n' ? 'u' : url_[0] == 'u' ? 'd' : 't';
-    if (kind_ == 'u') {
+    transport_ = url_[0] == 'u' && url_[1] == 'n' ? Transport::unix_socket : url_[0] == 'u' ? Transport::udp : Transport::tcp;
+    if (transport_ == Transport::unix_socket) {
         path_ = rest;
     } else {
         size_t colon = rest.rfind(':');
         host_ = rest.substr(0, colon);
         if (host_.size() > 1 && host_.front() == '[' && host_.back() == ']') host_ = host_.substr(1, host_.size() - 2);
-        port_ = std::atoi(rest.c_str() + colon + 1);
+        port_ = parse_number<int>(std::string_view(rest).substr(colon + 1)).value_or(0);  // checked by config
     }
     retry_timer_ = new_handle<uv_timer_t>(this);
     uv_timer_init(loop_, retry_timer_);
@@ -48,7 +50,7 @@ SyslogDestination::~SyslogDestination() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-std::string SyslogDestination::frame(char kind, int facility, int severity, std::string_view hostname, std::string_view app,
+std::string SyslogDestination::frame(Transport transport, int facility, int severity, std::string_view hostname, std::string_view app,
                                      std::string_view message, long long unix_ms) {
     int pri = facility * 8 + severity;
     time_t seconds = static_cast<time_t>(unix_ms / 1000);
@@ -56,7 +58,7 @@ std::string SyslogDestination::frame(char kind, int facility, int severity, std:
     ::gmtime_r(&seconds, &tm);
     char stamp[64];
     std::string out;
-    if (kind == 'u') {
+    if (transport == Transport::unix_socket) {
         std::strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm);
         out += '<';
         out += std::to_string(pri);
@@ -82,7 +84,7 @@ std::string SyslogDestination::frame(char kind, int facility, int severity, std:
     out.append(app.empty() ? std::string_view("-") : app.substr(0, 48));
     out += " - - - ";
     out.append(message);
-    if (kind != 't') return out;
+    if (transport != Transport::tcp) return out;
     std::string counted = std::to_string(out.size());
     counted += ' ';
     counted += out;
@@ -92,7 +94,7 @@ std::string SyslogDestination::frame(char kind, int facility, int severity, std:
 bool SyslogDestination::send(int facility, int severity, std::string_view app, std::string_view message,
                              std::chrono::system_clock::time_point now) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    std::string framed = frame(kind_, facility, severity, hostname_, app, message, ms);
+    std::string framed = frame(transport_, facility, severity, hostname_, app, message, ms);
     if (queued_bytes_ + framed.size() > kQueueLimit) {
         ++drops_[std::string(app)];
         return false;
@@ -105,7 +107,7 @@ bool SyslogDestination::send(int facility, int severity, std::string_view app, s
 
 void SyslogDestination::connect() {
     link_ = Link::resolving;
-    if (kind_ == 'u') return connect_to(path_);
+    if (transport_ == Transport::unix_socket) return connect_to(path_);
     in_addr v4{};
     in6_addr v6{};
     if (::inet_pton(AF_INET, host_.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, host_.c_str(), &v6) == 1)
@@ -123,7 +125,7 @@ void SyslogDestination::connect_to(const std::string& address) {
     sockaddr_storage storage{};
     socklen_t len = 0;
     int family = AF_UNIX;
-    if (kind_ == 'u') {
+    if (transport_ == Transport::unix_socket) {
         auto* un = reinterpret_cast<sockaddr_un*>(&storage);
         un->sun_family = AF_UNIX;
         std::strncpy(un->sun_path, address.c_str(), sizeof un->sun_path - 1);
@@ -139,20 +141,20 @@ void SyslogDestination::connect_to(const std::string& address) {
         in6->sin6_port = htons(static_cast<uint16_t>(port_));
         len = sizeof *in6;
     }
-    int type = kind_ == 't' ? SOCK_STREAM : SOCK_DGRAM;
+    int type = transport_ == Transport::tcp ? SOCK_STREAM : SOCK_DGRAM;
     fd_ = ::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return fail("cannot make a socket", errno);
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&storage), len) < 0 && errno != EINPROGRESS) return fail("cannot connect", errno);
     poll_ = new_handle<uv_poll_t>(this);
     uv_poll_init(loop_, poll_, fd_);
-    link_ = kind_ == 't' ? Link::connecting : Link::up;
+    link_ = transport_ == Transport::tcp ? Link::connecting : Link::up;
     if (link_ == Link::connecting) return watch(UV_WRITABLE);
     retry_delay_ms_ = 100;
     pump();
 }
 
 void SyslogDestination::watch(int events) {
-    uv_poll_start(poll_, events, [](uv_poll_t* h, int status, int ev) { static_cast<SyslogDestination*>(h->data)->on_poll(status, ev); });
+    uv_poll_start(poll_, events, [](uv_poll_t* h, int status, int ev) noexcept { at_boundary("a syslog socket", [&] { static_cast<SyslogDestination*>(h->data)->on_poll(status, ev); }); });
 }
 
 void SyslogDestination::on_poll(int status, int events) {
@@ -166,7 +168,7 @@ void SyslogDestination::on_poll(int status, int events) {
         link_ = Link::up;
         retry_delay_ms_ = 100;
     }
-    if (kind_ == 't' && (events & UV_READABLE)) {
+    if (transport_ == Transport::tcp && (events & UV_READABLE)) {
         char buf[256];
         ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
         if (n == 0) return fail("connection closed by the peer", ECONNRESET);
@@ -180,9 +182,9 @@ void SyslogDestination::pump() {
         const std::string& message = queue_.front();
         ssize_t n = ::send(fd_, message.data() + offset_, message.size() - offset_, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return watch(UV_WRITABLE | (kind_ == 't' ? UV_READABLE : 0));
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return watch(UV_WRITABLE | (transport_ == Transport::tcp ? UV_READABLE : 0));
             if (errno == EINTR) continue;
-            if (kind_ == 'd' && errno == ECONNREFUSED) continue;  // an ICMP echo of an earlier datagram: try again
+            if (transport_ == Transport::udp && errno == ECONNREFUSED) continue;  // an ICMP echo of an earlier datagram: try again
             return fail("cannot send", errno);
         }
         offset_ += static_cast<size_t>(n);
@@ -192,7 +194,7 @@ void SyslogDestination::pump() {
         queue_.pop_front();
     }
     if (link_ != Link::up) return;
-    if (kind_ == 't') watch(UV_READABLE);  // to notice the peer going away
+    if (transport_ == Transport::tcp) watch(UV_READABLE);  // to notice the peer going away
     else uv_poll_stop(poll_);
     if (!drops_.empty()) report_drops();
 }
@@ -210,7 +212,7 @@ void SyslogDestination::fail(const char* what, int error) {
 }
 
 void SyslogDestination::schedule_reconnect() {
-    uv_timer_start(retry_timer_, [](uv_timer_t* t) { static_cast<SyslogDestination*>(t->data)->connect(); }, retry_delay_ms_, 0);
+    uv_timer_start(retry_timer_, [](uv_timer_t* t) noexcept { at_boundary("a syslog reconnect", [&] { static_cast<SyslogDestination*>(t->data)->connect(); }); }, retry_delay_ms_, 0);
     retry_delay_ms_ = std::min(retry_delay_ms_ * 2, kMaxRetryMs);
 }
 

@@ -31,10 +31,12 @@ class SyslogDestination {
     // Queues one message (severity: 6 info for stdout, 3 err for stderr); counts a drop
     // against `app` (and returns false) when the queue is full.
     bool send(int facility, int severity, std::string_view app, std::string_view message, std::chrono::system_clock::time_point now);
-    const std::string& url() const { return url_; }
+    // How messages travel: a unix datagram socket (/dev/log: RFC 3164, as syslog(3) writes),
+    // UDP (RFC 5424) or TCP (RFC 5424, octet-counted).
+    enum class Transport { unix_socket, udp, tcp };
 
     // Builds one message as it goes on the wire (exposed for tests).
-    static std::string frame(char kind, int facility, int severity, std::string_view hostname, std::string_view app,
+    static std::string frame(Transport transport, int facility, int severity, std::string_view hostname, std::string_view app,
                              std::string_view message, long long unix_ms);
 
    private:
@@ -50,7 +52,7 @@ class SyslogDestination {
 
     uv_loop_t* loop_;
     std::string url_;
-    char kind_;  // 'u' unix, 'd' udp, 't' tcp
+    Transport transport_;
     std::string path_, host_;
     int port_ = 0;
     std::string hostname_;

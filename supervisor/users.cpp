@@ -1,10 +1,9 @@
 #include "users.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <string_view>
 
-#include "units.hpp"
+#include "parse.hpp"
 
 namespace sv {
 
@@ -40,11 +39,10 @@ bool is_number(std::string_view text) {
 }
 
 std::optional<uint32_t> parse_id(std::string_view text) {
-    unsigned long long value = 0;
     if (!is_number(text) || text.size() > 10) return std::nullopt;
-    std::from_chars(text.data(), text.data() + text.size(), value);
-    if (value > kMaxId) return std::nullopt;
-    return static_cast<uint32_t>(value);
+    auto value = parse_number<unsigned long long>(text);
+    if (!value || *value > kMaxId) return std::nullopt;
+    return static_cast<uint32_t>(*value);
 }
 
 std::optional<UserEntry> find_user(const std::string& name_or_uid, const std::string& passwd_file) {

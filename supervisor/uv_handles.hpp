@@ -8,7 +8,7 @@ namespace sv {
 
 inline void close_and_free(uv_handle_t* handle) {
     if (!handle || uv_is_closing(handle)) return;
-    uv_close(handle, [](uv_handle_t* h) {
+    uv_close(handle, [](uv_handle_t* h) noexcept {
         switch (h->type) {
             case UV_TIMER: delete reinterpret_cast<uv_timer_t*>(h); break;
             case UV_POLL: delete reinterpret_cast<uv_poll_t*>(h); break;

@@ -8,7 +8,14 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <vector>
+
 #include "boundary.hpp"
+#include "process.hpp"
 
 using namespace sv;
 
@@ -52,4 +59,29 @@ TEST_CASE("a non-standard exception is caught too") {
     at_boundary("odd", [] { throw 42; });
     at_boundary("next", [&] { ++after; });
     CHECK(after == 1);
+}
+
+TEST_CASE("reap_children: a handler that throws for one child costs no other child") {
+    auto previous = spdlog::default_logger();
+    std::ostringstream out;
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(out)));
+    pid_t first = ::fork();
+    if (first == 0) ::_exit(0);
+    pid_t second = ::fork();
+    if (second == 0) ::_exit(0);
+    // Both must have ended before the one reap: wait (with a deadline) until neither runs.
+    auto ended = [](pid_t pid) {
+        siginfo_t info{};
+        return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+    };
+    for (int i = 0; i < 2000 && !(ended(first) && ended(second)); ++i) ::usleep(1000);
+    std::vector<pid_t> seen;
+    reap_children([&](pid_t pid, int) {
+        seen.push_back(pid);
+        if (seen.size() == 1) throw std::runtime_error("first child");
+    });
+    spdlog::set_default_logger(previous);
+    CHECK(std::count(seen.begin(), seen.end(), first) == 1);
+    CHECK(std::count(seen.begin(), seen.end(), second) == 1);
+    CHECK(out.str().find("internal error in a child's exit: first child") != std::string::npos);
 }

@@ -30,6 +30,23 @@ TEST_CASE("the JSON escaper: well-formed UTF-8 and escapes come back unchanged")
         CHECK(round_trip(text) == text);
     CHECK(json_string("a\"b") == "\"a\\\"b\"");
     CHECK(json_string(std::string("\x1b[31m", 5)) == "\"\\u001b[31m\"");
+    CHECK(json_string("\r\x7f") == "\"\\r\\u007f\"");  // CR by its short escape, DEL as \u
+}
+
+TEST_CASE("decode_utf8: the code point of a well-formed sequence, else one byte and kNotUtf8") {
+    size_t len = 0;
+    CHECK(decode_utf8("a", len) == U'a');
+    CHECK(len == 1);
+    CHECK(decode_utf8("\xC3\xA9!", len) == U'\u00E9');
+    CHECK(len == 2);
+    CHECK(decode_utf8("\xE2\x82\xAC", len) == U'\u20AC');
+    CHECK(len == 3);
+    CHECK(decode_utf8("\xF3\xB0\x80\x80", len) == U'\U000F0000');
+    CHECK(len == 4);
+    for (const char* bad : {"\x80", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xC3"}) {
+        CHECK(decode_utf8(bad, len) == kNotUtf8);
+        CHECK(len == 1);
+    }
 }
 
 TEST_CASE("the JSON escaper: every ill-formed class becomes U+FFFD, one per byte") {

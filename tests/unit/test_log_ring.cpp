@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "log_ring.hpp"
+#include "logs.hpp"
 
 using namespace sv;
 
@@ -129,38 +130,166 @@ TEST_CASE("log ring: off (0) keeps nothing and takes no memory; resizing keeps t
     CHECK(contents(ring).size() == 1);
 }
 
-TEST_CASE("log ring: a read's lines at once keep what appending each keeps: the newest that fit, in order") {
+namespace {
+
+// What LogHub::Pipe::take and finish do: the lines the splitter completes, kept as one chunk.
+struct Reader {
+    LineSplitter splitter;
+    Stream stream;
+    std::vector<std::pair<std::string, bool>> emitted;  // by this read (or finish)
+    void read(LogRing& ring, uint64_t seq, std::string_view data) {
+        emitted.clear();
+        bool continued = splitter.continuing();
+        std::string head(splitter.partial());
+        splitter.feed(data.data(), data.size(), [&](std::string_view line, bool c) { emitted.emplace_back(std::string(line), c); });
+        size_t held = splitter.partial().size();
+        if (head.size() + data.size() > held) ring.append_read(seq, std::chrono::system_clock::time_point(std::chrono::seconds(seq)), stream, continued, head, data.substr(0, data.size() - held));
+    }
+    void finish(LogRing& ring, uint64_t seq) {
+        emitted.clear();
+        ring.append_read(seq, std::chrono::system_clock::time_point(std::chrono::seconds(seq)), stream, splitter.continuing(), splitter.partial(), {});
+        splitter.finish([&](std::string_view line, bool c) { emitted.emplace_back(std::string(line), c); });
+    }
+};
+
+struct Line {
+    std::string text;
+    bool continued;
+    uint32_t cut;
+    Stream stream;
+    uint64_t seq;
+};
+
+std::vector<Line> lines_of(const LogRing& ring) {
+    std::vector<Line> out;
+    ring.for_each([&](const LogRecord& r) { out.push_back({std::string(r.text), r.continued, r.cut, r.stream, r.seq}); });
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("log ring: a read is split into lines when read, as the splitter split it, across reads") {
+    LogRing ring(4096);
+    Reader out{{}, Stream::out, {}};
+    out.read(ring, 1, "one\ntw");
+    CHECK(ring.lines() == 1);
+    out.read(ring, 2, "o\n\nthree");
+    out.finish(ring, 3);
+    auto kept = lines_of(ring);
+    REQUIRE(kept.size() == 4);
+    CHECK(kept[0].text == "one");
+    CHECK(kept[1].text == "two");
+    CHECK(kept[2].text == "");
+    CHECK(kept[3].text == "three");
+    CHECK(kept[1].seq == 2);  // a line belongs to the read that completed it
+    CHECK(kept[3].seq == 3);
+    CHECK(ring.chunks() == 3);
+}
+
+TEST_CASE("log ring: a line longer than the whole buffer, in several reads, is kept cut") {
+    LogRing ring(1024);
+    Reader out{{}, Stream::out, {}};
+    out.read(ring, 1, "before\n");
+    std::string line(5000, 'x');
+    out.read(ring, 2, std::string_view(line).substr(0, 4096));
+    out.read(ring, 3, line.substr(4096) + "\n");
+    auto kept = lines_of(ring);
+    REQUIRE(kept.size() == 1);
+    CHECK(kept[0].text == std::string(1024 - LogRing::kOverhead, 'x'));
+    CHECK(kept[0].cut == 5000 - (1024 - LogRing::kOverhead));
+    out.read(ring, 4, "after\n");  // (the cut line took the whole ring)
+    kept = lines_of(ring);
+    REQUIRE(kept.size() == 1);
+    CHECK(kept[0].text == "after");
+}
+
+TEST_CASE("log ring: reads of both streams and messages agree with every line split: the newest ones, in order") {
     std::mt19937 random(7);
-    for (size_t capacity : {64, 1000, 4096, 65536}) {
+    for (size_t capacity : {64, 1000, 4096, 20000, 65536, 300000}) {
         LogRing ring(capacity);
-        uint64_t seq = 1;
-        std::vector<std::string> all;  // every line so far, by seq - 1
-        for (int read = 0; read < 400; ++read) {
-            size_t n = random() % 3 == 0 ? random() % 3000 : random() % 20;
-            std::vector<std::string> texts;
-            for (size_t i = 0; i < n; ++i) texts.push_back(std::string(random() % 3 == 0 ? random() % 300 : random() % 60, 'a' + static_cast<char>(i % 26)));
-            std::vector<LogLine> lines;
-            for (auto& t : texts) lines.push_back({t, false});
-            ring.append_lines(lines.data(), lines.size(), seq, std::chrono::system_clock::time_point(std::chrono::seconds(read)), Stream::err);
-            for (auto& t : texts) all.push_back(t);
-            seq += n;
-            auto kept = contents(ring);
+        Reader readers[2] = {{{}, Stream::out, {}}, {{}, Stream::err, {}}};
+        std::vector<Line> all;  // every line so far, in the order they were kept
+        uint64_t seq = 0;
+        for (int read = 0; read < 600; ++read) {
+            Reader& reader = readers[random() % 2];
+            ++seq;
+            size_t read_start = all.size();
+            if (random() % 50 == 0) {  // a message of the supervisor
+                std::string text = "service: message " + std::to_string(seq);
+                ring.append({.seq = seq, .stream = Stream::supervisor, .level = 2, .text = text});
+                all.push_back({text, false, 0, Stream::supervisor, seq});
+            } else if (random() % 40 == 0) {  // the end of the stream
+                reader.finish(ring, seq);
+            } else {
+                std::string data;
+                size_t n = random() % 4 == 0 ? random() % 2000 : random() % 20;
+                for (size_t i = 0; i < n; ++i) {
+                    size_t size = random() % 200 == 0 ? random() % 50000 : random() % 3 == 0 ? random() % 300 : random() % 60;
+                    data += std::string(size, static_cast<char>('a' + i % 26));
+                    if (random() % 30 != 0) data += '\n';
+                }
+                reader.read(ring, seq, data);
+            }
+            for (auto& [text, c] : reader.emitted) all.push_back({text, c, 0, reader.stream, seq});
+            reader.emitted.clear();
+            auto kept = lines_of(ring);
             REQUIRE(ring.bytes() <= capacity);
             REQUIRE(ring.lines() == kept.size());
             if (all.empty()) continue;
             REQUIRE(!kept.empty());
-            CHECK(kept.back().seq == seq - 1);  // the newest line is always there
-            for (size_t k = 0; k < kept.size(); ++k) {
-                if (k > 0) REQUIRE(kept[k].seq == kept[k - 1].seq + 1);  // no gap: a suffix of all lines
-                const std::string& text = all[kept[k].seq - 1];
-                REQUIRE(kept[k].text == text.substr(0, kept[k].text.size()));
-                REQUIRE(kept[k].text.size() + kept[k].cut == text.size());
-                REQUIRE(kept[k].stream == Stream::err);
+            if (kept.back().cut > 0) {  // the newest line alone did not fit: kept cut
+                REQUIRE(kept.size() == 1);
+                REQUIRE(kept[0].text.size() + kept[0].cut == all.back().text.size());
+                REQUIRE(all.back().text.substr(0, kept[0].text.size()) == kept[0].text);
+                REQUIRE(kept[0].continued == all.back().continued);
+                continue;
             }
-            // Of this read, every line that fits with the newer ones of it is there.
-            size_t room = capacity, fit = 0;
-            for (size_t i = n; i > 0 && footprint(texts[i - 1].size()) <= room; --i) room -= footprint(texts[i - 1].size()), ++fit;
-            CHECK(kept.size() >= std::min(fit, n));
+            // A suffix of every line: none missing in between, none changed.
+            REQUIRE(kept.size() <= all.size());
+            size_t offset = all.size() - kept.size();
+            for (size_t k = 0; k < kept.size(); ++k) {
+                const Line& want = all[offset + k];
+                REQUIRE(kept[k].text == want.text);
+                REQUIRE(kept[k].continued == want.continued);
+                REQUIRE(kept[k].stream == want.stream);
+                REQUIRE(kept[k].seq == want.seq);
+                REQUIRE(kept[k].cut == 0);
+            }
+            // Every line of this read is there when they fit together.
+            size_t bytes = 0;
+            for (size_t i = read_start; i < all.size(); ++i) bytes += all[i].text.size() + 1;
+            if (LogRing::footprint(bytes) <= capacity) CHECK(kept.size() >= all.size() - read_start);
+        }
+        // A smaller buffer keeps the newest lines that fit.
+        auto before = lines_of(ring);
+        ring.set_capacity(capacity / 3);
+        auto after = lines_of(ring);
+        REQUIRE(ring.bytes() <= capacity / 3);
+        if (after.empty() || after.back().cut > 0) continue;
+        REQUIRE(after.size() <= before.size());
+        for (size_t k = 0; k < after.size(); ++k) REQUIRE(after[k].text == before[before.size() - after.size() + k].text);
+    }
+}
+
+TEST_CASE("log ring: a read that pushes out the one before it leaves nothing older either") {
+    std::mt19937 random(16);
+    for (size_t capacity : {1024, 4096, 65536}) {
+        for (int round = 0; round < 2000; ++round) {
+            LogRing ring(capacity);
+            for (int i = random() % 5; i > 0; --i) ring.append_read(1, {}, Stream::out, false, std::string(random() % 300, 'o') + "\n", {});
+            auto read = [&] {
+                size_t size = random() % 2 ? random() % (capacity + capacity / 2) : random() % (capacity / 2);
+                std::string text(size, 'x');
+                for (size_t at = random() % 200; at < size; at += 1 + random() % 200) text[at] = '\n';
+                return text + "\n";
+            };
+            std::string older = read(), newer = read();
+            bool out = ring.pushes_out(newer.size());
+            ring.append_read(2, {}, Stream::out, false, older, {});
+            ring.append_read(3, {}, Stream::out, false, newer, {});
+            bool only_newer = true;
+            ring.for_each([&](const LogRecord& r) { only_newer = only_newer && r.seq == 3; });
+            if (out) REQUIRE(only_newer);
         }
     }
 }

@@ -5,7 +5,7 @@
 
 #include "logs.hpp"
 #include "syslog.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 
 using namespace sv;
 
@@ -97,9 +97,9 @@ TEST_CASE("json lines are valid JSON whatever the bytes") {
 
 TEST_CASE("syslog frames") {
     long long t = 1764036245123;  // 2025-11-25T02:04:05.123Z
-    CHECK(SyslogDestination::frame('u', 16, 6, "host", "web", "hello", t) == "<134>Nov 25 02:04:05 web: hello");
-    CHECK(SyslogDestination::frame('d', 16, 3, "host", "web", "hello", t) == "<131>1 2025-11-25T02:04:05.123Z host web - - - hello");
-    std::string tcp = SyslogDestination::frame('t', 1, 6, "host", "web", "hi", t);
+    CHECK(SyslogDestination::frame(SyslogDestination::Transport::unix_socket, 16, 6, "host", "web", "hello", t) == "<134>Nov 25 02:04:05 web: hello");
+    CHECK(SyslogDestination::frame(SyslogDestination::Transport::udp, 16, 3, "host", "web", "hello", t) == "<131>1 2025-11-25T02:04:05.123Z host web - - - hello");
+    std::string tcp = SyslogDestination::frame(SyslogDestination::Transport::tcp, 1, 6, "host", "web", "hi", t);
     CHECK(tcp == "48 <14>1 2025-11-25T02:04:05.123Z host web - - - hi");
     CHECK(tcp.size() - 3 == 48);
 }

@@ -5,54 +5,12 @@
 
 #include <algorithm>
 
-#include "service.hpp"
+#include "service_fixtures.hpp"
 
 using namespace sv;
+using namespace sv::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-ServiceSpec spec_with(RestartPolicy policy, int max_retries = 0) {
-    ServiceSpec spec;
-    spec.name = "web";
-    spec.command = {"web"};
-    spec.restart.policy = policy;
-    spec.restart.delay = Duration{100};
-    spec.restart.factor = 2.0;
-    spec.restart.max_delay = Duration{1000};
-    spec.restart.reset_after = Duration{10000};
-    spec.restart.max_retries = max_retries;
-    return spec;
-}
-
-struct Clockwork {
-    TimePoint now = TimePoint{} + 1h;
-    void advance(Duration d) { now += d; }
-};
-
-Outcome exit_code(int code) { return {W_EXITCODE(code, 0), false}; }
-Outcome killed(int sig) { return {W_EXITCODE(0, sig), false}; }
-
-// Starts the service and lets it run (spawn + exec succeeded) as `pid`.
-void run(Service& s, Clockwork& clock, pid_t pid) {
-    s.spawned(pid, clock.now);
-    s.exec_succeeded(clock.now);
-}
-
-Duration armed(const Actions& actions) {
-    for (auto& a : actions)
-        if (a.kind == Action::arm_timer) return a.delay;
-    FAIL("no timer armed");
-    return {};
-}
-
-bool has(const Actions& actions, Action::Kind kind, int sig = 0) {
-    for (auto& a : actions)
-        if (a.kind == kind && (sig == 0 || a.signal == sig)) return true;
-    return false;
-}
-
-}  // namespace
 
 TEST_CASE("start spawns; exec success makes it running") {
     Clockwork clock;

@@ -9,7 +9,7 @@
 #include <cstdlib>
 
 #include "resolve.hpp"
-#include "units.hpp"
+#include "parse.hpp"
 #include "users.hpp"
 
 using namespace sv;
@@ -135,4 +135,23 @@ TEST_CASE("times for logs --since: RFC 3339 in UTC, fractions optional") {
     CHECK(*fraction - *t == std::chrono::milliseconds(250));
     for (const char* bad : {"", "2026-12-02", "2026-12-02 14:05:06", "2026-13-02T14:05:06Z", "2026-12-02T14:05:06+01:00", "yesterday"})
         CHECK_FALSE(parse_time(bad));
+}
+
+TEST_CASE("parse_number: the whole text, digits only, within the type") {
+    CHECK(parse_number<unsigned long>("42") == 42ul);
+    CHECK(parse_number<int>("-7") == -7);
+    CHECK_FALSE(parse_number<unsigned long>("-7"));
+    CHECK_FALSE(parse_number<int>(""));
+    CHECK_FALSE(parse_number<int>("+1"));
+    CHECK_FALSE(parse_number<int>("12x"));
+    CHECK_FALSE(parse_number<int>(" 1"));
+    CHECK_FALSE(parse_number<uint8_t>("256"));
+    CHECK(parse_number<unsigned>("777", 8) == 0777u);
+}
+
+TEST_CASE("signals the supervisor keeps for itself cannot be forwarded") {
+    for (int sig : {SIGKILL, SIGSTOP, SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP}) CHECK(why_not_forwarded(sig));
+    for (int sig : {SIGUSR1, SIGUSR2, SIGWINCH, SIGRTMIN + 2}) CHECK_FALSE(why_not_forwarded(sig));
+    CHECK(is_shutdown_signal(SIGQUIT));
+    CHECK_FALSE(is_shutdown_signal(SIGHUP));
 }

@@ -1,4 +1,4 @@
-#include "units.hpp"
+#include "parse.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -6,7 +6,6 @@
 #include <array>
 #include <iterator>
 #include <cctype>
-#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <algorithm>
@@ -31,14 +30,6 @@ constexpr std::array<std::pair<const char*, int>, 31> kSignals{{
     {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},   {"WINCH", SIGWINCH},
     {"IO", SIGIO},       {"PWR", SIGPWR},       {"SYS", SIGSYS},
 }};
-
-template <typename T>
-std::optional<T> parse_number(std::string_view text, int base = 10) {
-    T value{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
-    return value;
-}
 
 std::string upper(std::string_view text) {
     std::string out(text);
@@ -130,6 +121,17 @@ std::string signal_name(int sig) {
     if (sig >= SIGRTMIN && sig <= SIGRTMAX)
         return sig == SIGRTMIN ? "SIGRTMIN" : "SIGRTMIN+" + std::to_string(sig - SIGRTMIN);
     return "signal " + std::to_string(sig);
+}
+
+bool is_shutdown_signal(int sig) { return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT; }
+
+std::optional<std::string> why_not_forwarded(int sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) return signal_name(sig) + " cannot be caught, so it cannot be forwarded";
+    if (sig == SIGCHLD) return "SIGCHLD is the supervisor's own (it reaps children); it cannot be forwarded";
+    if (is_shutdown_signal(sig))
+        return signal_name(sig) + " shuts the supervisor down (every service gets its [stop] signal); it cannot be forwarded";
+    if (sig == SIGHUP) return "SIGHUP reloads the service directory; it cannot be forwarded (use [reload] signal to pass a reload on)";
+    return std::nullopt;
 }
 
 std::string describe_status(int wait_status) {
@@ -298,12 +300,7 @@ std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view
     if (text.size() < 19 || text.size() > 40 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
         text[13] != ':' || text[16] != ':')
         return std::nullopt;
-    auto number = [&](size_t at, size_t len) -> std::optional<int> {
-        int value = 0;
-        auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + len, value);
-        if (ec != std::errc() || end != text.data() + at + len) return std::nullopt;
-        return value;
-    };
+    auto number = [&](size_t at, size_t len) { return parse_number<int>(text.substr(at, len)); };
     auto year = number(0, 4), month = number(5, 2), day = number(8, 2), hour = number(11, 2), minute = number(14, 2), second = number(17, 2);
     if (!year || !month || !day || !hour || !minute || !second || *month < 1 || *month > 12 || *day < 1 || *day > 31 ||
         *hour > 23 || *minute > 59 || *second > 60)

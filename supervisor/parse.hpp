@@ -1,10 +1,12 @@
-// Small parsers and formatters for the values service files and messages use:
-// durations ("100ms", "1m30s"), signals ("SIGTERM", "term", "15", "SIGRTMIN+2"),
-// sizes ("10MiB") and wait statuses ("exited with status 3", "killed by SIGKILL").
+// Parsers and formatters for the values that service files, options and messages use:
+// durations ("100ms", "1m30s"), times, signals ("SIGTERM", "term", "15", "SIGRTMIN+2"), sizes
+// ("10MiB"), numbers, umasks, capabilities, facilities, endpoints and URLs, wait statuses
+// ("exited with status 3", "killed by SIGKILL"); and read_file, for small files read whole.
 #pragma once
 
 #include <sys/stat.h>
 
+#include <charconv>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +23,17 @@ constexpr unsigned long long kMaxSize = 1ull << 40;
 // `log.buffer`: 0 (off), or from 1KiB to 64MiB.
 constexpr unsigned long long kMinLogBuffer = 1 << 10;
 constexpr unsigned long long kMaxLogBuffer = 64ull << 20;
+
+// The one number parser: all of `text` as a number of type T in `base` (digits only; a sign
+// only where T is signed). nullopt for empty text, anything after the digits, or a number too
+// big for T.
+template <typename T>
+std::optional<T> parse_number(std::string_view text, int base = 10) {
+    T value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
+}
 
 // "250ms", "5s", "1m30s", "2h", "0". Returns nullopt on anything else (units are required
 // except for 0). Accepts the units ms, s, m, h; several parts add up. A well-formed duration
@@ -43,6 +56,13 @@ std::optional<int> parse_signal(std::string_view text);
 
 // "SIGTERM", "SIGRTMIN+2", or "signal 99" for something unknown.
 std::string signal_name(int sig);
+
+// SIGTERM, SIGINT, SIGQUIT: each shuts the supervisor down.
+bool is_shutdown_signal(int sig);
+
+// The signals the supervisor keeps for itself, which no service's forward_signals may name:
+// why `sig` cannot be forwarded, or nullopt when it can.
+std::optional<std::string> why_not_forwarded(int sig);
 
 // A wait status as a person reads it: "exited with status 3", "killed by SIGKILL".
 std::string describe_status(int wait_status);
