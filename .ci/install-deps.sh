@@ -17,7 +17,7 @@ if [ "$what" = images ]; then
 fi
 if [ "$what" != build ] && [ "$what" != lab ] && [ "$what" != images ]; then
   # integration tests, the lab's real parts and the demo
-  packages+=(util-linux procps iproute2 psmisc valgrind strace python3 curl bsdutils
+  packages+=(util-linux procps iproute2 psmisc valgrind strace python3 python3-prometheus-client curl bsdutils
              haproxy serf rsyslog nodejs wrk)
 fi
 # the lab (examples/lab: `make demo` and tests/integration/test_lab_e2e.sh): Linux namespaces as

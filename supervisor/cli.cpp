@@ -16,10 +16,14 @@ const char* usage_text() {
       process, and shut down gracefully on SIGTERM/SIGINT/SIGQUIT. With -- COMMAND, also run
       COMMAND as the critical service "main" (tini-compatible: signals go to it, its exit
       status becomes ours).
-  supervisor check [--config-dir DIR] [--syntax-only] [--root DIR]
+  supervisor check [--config-dir DIR] [--syntax-only] [--root DIR] [--grace-budget DURATION]
       Validate the service files and what they name in the image (programs, users, groups,
       directories, environment files) and exit: 0 if all are valid, 78 otherwise.
       --syntax-only: the files alone. --root DIR: check the image unpacked at DIR.
+      --grace-budget: warn when the worst-case shutdown (drain, then the longest chain of
+      stop timeouts in reverse dependency order, then --grace) exceeds it (the engine's
+      grace period: docker stop -t, terminationGracePeriodSeconds); give --drain and
+      --grace as the container runs with them.
   supervisor status [--json] [--wait-ready [TIMEOUT]] [NAME...]
       A table of the services: state, readiness, health, pid, since, restarts, last exit,
       and why anything is not running; for one NAME, then its last lines. --json: the same
@@ -54,6 +58,11 @@ options:
                        (default $SUPERVISOR_CONFIG_DIR, else /etc/supervisor.d)
   --grace DURATION     at shutdown, how long leftover processes get between SIGTERM and
                        SIGKILL (default 2s)
+  --drain DURATION     at a shutdown signal, how long services keep running while readiness
+                       fails, before they stop (default 0; a second signal ends it; a
+                       service's [stop] drain overrides it)
+  --http ADDR:PORT     serve GET /healthz, /readyz, /metrics and /status over HTTP on
+                       ADDR:PORT (default $SUPERVISOR_HTTP, else none; read-only)
   --log-level LEVEL    debug, info, warn or error (default info; warn with -- COMMAND)
   --log-format FORMAT  the supervisor's own messages: prefix, plain or json (default prefix;
                        services choose theirs in [log] format)
@@ -81,7 +90,8 @@ bool is_subcommand(const std::string& word) {
 // The options that take a value, wherever they stand.
 bool takes_value(const std::string& option) {
     return option == "--config-dir" || option == "--socket" || option == "--timeout" || option == "--grace" ||
-           option == "--log-level" || option == "--log-format" || option == "--root" || option == "--settle";
+           option == "--log-level" || option == "--log-format" || option == "--root" || option == "--settle" ||
+           option == "--drain" || option == "--http" || option == "--grace-budget";
 }
 
 // Options given before the subcommand move after it (`supervisor --socket X status` is
@@ -100,7 +110,7 @@ std::vector<std::string> subcommand_first(const std::vector<std::string>& args) 
 }  // namespace
 
 CommandLine parse_command_line(const std::vector<std::string>& given, const char* config_dir_env,
-                               const char* socket_env) {
+                               const char* socket_env, const char* http_env) {
     CommandLine cl;
     std::vector<std::string> args = subcommand_first(given);
     for (const std::string& arg : args)
@@ -108,6 +118,7 @@ CommandLine parse_command_line(const std::vector<std::string>& given, const char
         else if (arg == "--") break;
     if (config_dir_env && *config_dir_env) cl.options.config_dir = config_dir_env;
     if (socket_env) cl.options.socket_path = socket_env, cl.options.socket_explicit = true;
+    if (http_env) cl.options.http_address = http_env;
     size_t i = 0;
     if (i < args.size()) {
         const std::string& first = args[i];
@@ -164,12 +175,16 @@ CommandLine parse_command_line(const std::vector<std::string>& given, const char
             cl.syntax_only = true;
         } else if (arg == "--root" && cl.kind == CommandLine::check) {
             if (auto* v = value("--root")) cl.root = *v;
-        } else if (arg == "--grace" && cl.kind == CommandLine::run) {
-            if (auto* v = value("--grace")) {
+        } else if (arg == "--grace" || arg == "--drain" || (arg == "--grace-budget" && cl.kind == CommandLine::check)) {
+            if (auto* v = value(arg.c_str())) {
                 auto d = parse_duration(*v);
-                if (!d) cl.error = "--grace: \"" + *v + "\" is not a duration (such as 2s or 500ms)";
-                else cl.options.shutdown_grace = *d;
+                if (!d) cl.error = arg + ": \"" + *v + "\" is not a duration (such as 2s or 500ms)";
+                else if (arg == "--grace") cl.options.shutdown_grace = *d;
+                else if (arg == "--drain") cl.options.drain = *d;
+                else cl.grace_budget = *d;
             }
+        } else if (arg == "--http" && cl.kind == CommandLine::run) {
+            if (auto* v = value("--http")) cl.options.http_address = *v;
         } else if (arg == "--socket" && cl.kind == CommandLine::run) {
             if (auto* v = value("--socket")) cl.options.socket_path = *v, cl.options.socket_explicit = true;
         } else if (arg == "--log-format" && cl.kind == CommandLine::run) {

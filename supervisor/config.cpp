@@ -314,6 +314,10 @@ void read_stop(Reader& r, ServiceSpec& spec, const std::string& key, const toml:
     r.walk(*node.as_table(), "stop.", {
         {"signal", r.signal(spec.stop.signal)},
         {"timeout", r.duration(spec.stop.timeout)},
+        {"drain", [&r, &spec](const std::string& k, const toml::node& n) {
+             spec.stop.drain = Duration{0};
+             r.duration(*spec.stop.drain)(k, n);
+         }},
     });
 }
 

@@ -12,8 +12,8 @@
 
 namespace sv {
 
-FileSink::FileSink(std::string path, unsigned long long max_size, int max_files)
-    : path_(std::move(path)), max_size_(max_size), max_files_(max_files) {
+FileSink::FileSink(std::string path, unsigned long long max_size, int max_files, uint64_t& dropped_total)
+    : path_(std::move(path)), max_size_(max_size), max_files_(max_files), dropped_total_(dropped_total) {
     size_t slash = path_.rfind('/');  // config made it absolute
     dir_ = slash == 0 ? "/" : path_.substr(0, slash);
     name_ = path_.substr(slash + 1);
@@ -81,7 +81,7 @@ void FileSink::rotate() {
 void FileSink::flush(const std::string& source) {
     if (pending_.empty()) return;
     if (fd_ < 0 && !open_file(source)) {
-        dropped_ += static_cast<unsigned long>(std::count(pending_.begin(), pending_.end(), '\n'));
+        drop(std::count(pending_.begin(), pending_.end(), '\n'));
         pending_.clear();
         return;
     }
@@ -107,7 +107,7 @@ void FileSink::flush(const std::string& source) {
         if (!write_all(rest.substr(0, take), source)) break;
         rest.remove_prefix(take);
     }
-    if (!rest.empty()) dropped_ += static_cast<unsigned long>(std::count(rest.begin(), rest.end(), '\n'));
+    drop(std::count(rest.begin(), rest.end(), '\n'));
     if (rest.empty() && dropped_ > 0) {
         spdlog::warn("{}: {} line{} dropped while {} could not be written ({})", source, dropped_, dropped_ == 1 ? "" : "s", path_, last_error_);
         dropped_ = 0;

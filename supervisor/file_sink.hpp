@@ -1,6 +1,7 @@
 // A service's log file ([log] file), written without blocking and rotated by size.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -16,7 +17,8 @@ namespace sv {
 // of ours with one link; rotation renames within that directory descriptor.
 class FileSink {
    public:
-    FileSink(std::string path, unsigned long long max_size, int max_files);
+    // `dropped_total`: where the lines it drops are counted for good (the service's LogCounters).
+    FileSink(std::string path, unsigned long long max_size, int max_files, uint64_t& dropped_total);
     ~FileSink();
     std::string& buffer() { return pending_; }
     void flush(const std::string& source);
@@ -25,6 +27,10 @@ class FileSink {
     bool open_file(const std::string& source);
     bool refuse(const std::string& source, const std::string& why);
     void rotate();
+    void drop(long lines) {
+        dropped_ += static_cast<unsigned long>(lines);
+        dropped_total_ += static_cast<uint64_t>(lines);
+    }
     bool write_all(std::string_view chunk, const std::string& source);
     std::string path_;
     std::string dir_;   // the directory of path_
@@ -35,7 +41,8 @@ class FileSink {
     int fd_ = -1;
     unsigned long long size_ = 0;
     std::string pending_;
-    unsigned long dropped_ = 0;
+    unsigned long dropped_ = 0;  // since the last report
+    uint64_t& dropped_total_;
     std::string last_error_;
     std::string refused_;  // why the file was last refused (warned once per reason)
 };

@@ -204,10 +204,12 @@ void OutputQueue::close() {
 // ---- one service ------------------------------------------------------------------------
 
 ServiceLog::ServiceLog(const ServiceSpec& spec, LogHub& hub, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog,
-                       std::shared_ptr<LogRing> ring)
-    : name_(spec.name), spec_(spec.log), hub_(hub), console_(console), ring_(std::move(ring)), syslog_(std::move(syslog)) {
+                       std::shared_ptr<LogRing> ring, std::shared_ptr<LogCounters> counters)
+    : name_(spec.name), spec_(spec.log), hub_(hub), console_(console), ring_(std::move(ring)), counters_(std::move(counters)),
+      syslog_(std::move(syslog)) {
     if (spec_.stdout_mode == LogMode::file || spec_.stderr_mode == LogMode::file)
-        file_ = std::make_unique<FileSink>(spec_.file, spec_.max_size, spec_.max_files);
+        file_ = std::make_unique<FileSink>(spec_.file, spec_.max_size, spec_.max_files,
+                                           counters_->dropped[static_cast<int>(LogDestination::file)]);
 }
 
 ServiceLog::~ServiceLog() {
@@ -216,14 +218,17 @@ ServiceLog::~ServiceLog() {
 
 void ServiceLog::line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now) {
     LogMode mode = stream == Stream::err ? spec_.stderr_mode : spec_.stdout_mode;
+    if (!continued) ++counters_->lines[stream == Stream::err ? 1 : 0];
     if (mode == LogMode::console) {
         // name + marks + json overhead is well under 256 bytes; json escapes may grow the line 6x.
         size_t worst = text.size() * (spec_.format == LogFormat::json ? 6 : 1) + name_.size() + 256;
         if (console_.reserve(worst, name_)) format_line(console_.buffer(), spec_.format, name_, stream, text, continued, now);
+        else ++counters_->dropped[static_cast<int>(LogDestination::console)];
     } else if (mode == LogMode::file) {
         format_line(file_->buffer(), spec_.format, name_, stream, text, continued, now);
     }
-    if (syslog_) syslog_->send(spec_.facility, stream == Stream::err ? 3 : 6, name_, text, now);
+    if (syslog_ && !syslog_->send(spec_.facility, stream == Stream::err ? 3 : 6, name_, text, now))
+        ++counters_->dropped[static_cast<int>(LogDestination::syslog)];
     // The ring takes the lines of a read at once, after it (keep); a follower takes each.
     if (!hub_.followers_.empty()) hub_.publish(name_, LogRecord{.time = now, .stream = stream, .continued = continued, .text = text});
 }
@@ -315,6 +320,7 @@ class LogHub::Pipe {
     // changes it) and the read up to what it holds after.
     void take(const char* data, size_t size) {
         auto now = std::chrono::system_clock::now();
+        log_->count_bytes(stream_, size);
         bool first_continued = splitter_.continuing();
         std::string& head = hub_.read_head_;
         head.assign(splitter_.partial());
@@ -453,7 +459,17 @@ std::shared_ptr<ServiceLog> LogHub::service_log(const ServiceSpec& spec) {
     auto& ring = rings_[spec.name];
     if (!ring) ring = std::make_shared<LogRing>();
     ring->set_capacity(static_cast<size_t>(spec.log.buffer));
-    return std::make_shared<ServiceLog>(spec, *this, *stdout_, std::move(syslog), ring);
+    auto& counters = counters_[spec.name];
+    if (!counters) counters = std::make_shared<LogCounters>();
+    return std::make_shared<ServiceLog>(spec, *this, *stdout_, std::move(syslog), ring, counters);
+}
+
+void LogHub::counters(const std::string& service, ServiceMetrics& into) const {
+    auto found = counters_.find(service);
+    if (found == counters_.end()) return;
+    const LogCounters& c = *found->second;
+    for (int i = 0; i < 2; ++i) into.log_lines[i] += c.lines[i], into.log_bytes[i] += c.bytes[i];
+    for (int d = 0; d < kLogDestinations; ++d) into.log_dropped[d] += c.dropped[d];
 }
 
 std::variant<ChildOutput, std::string> LogHub::output_for(const std::shared_ptr<ServiceLog>& log) {

@@ -27,6 +27,7 @@
 #include "file_sink.hpp"
 #include "json.hpp"
 #include "log_ring.hpp"
+#include "metrics.hpp"
 #include "model.hpp"
 
 namespace spdlog {
@@ -143,12 +144,19 @@ class OutputQueue {
     std::map<std::string, unsigned long> drops_;
 };
 
+// What a service's output came to, for /metrics: kept across its runs and reloads, like its ring.
+struct LogCounters {
+    uint64_t lines[2] = {0, 0};  // stdout, stderr (a line cut into pieces counts once)
+    uint64_t bytes[2] = {0, 0};  // as read from its pipes
+    uint64_t dropped[kLogDestinations] = {0, 0, 0};
+};
+
 // Where one service's lines go, made from its [log] section. Shared by the pipes of every
 // run of the service until a reload replaces the spec.
 class ServiceLog {
    public:
     ServiceLog(const ServiceSpec& spec, LogHub& hub, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog,
-               std::shared_ptr<LogRing> ring);
+               std::shared_ptr<LogRing> ring, std::shared_ptr<LogCounters> counters);
     // A read of this service that waits to be kept (LogHub::keep_read) is kept now: the ring
     // may go with this log (a removed service's ring lives only as long as its pipes).
     ~ServiceLog();
@@ -158,6 +166,7 @@ class ServiceLog {
     // quarter of the log path's time).
     void line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now);
     void flush();  // after a batch of lines
+    void count_bytes(Stream stream, size_t size) { counters_->bytes[stream == Stream::err ? 1 : 0] += size; }
     // Keeps the lines of a read in the ring (LogRing::append_read), if it has one.
     void keep(Stream stream, bool continued, std::string_view head, std::string_view body, std::chrono::system_clock::time_point now);
     const LogSpec& spec() const { return spec_; }
@@ -168,6 +177,7 @@ class ServiceLog {
     LogHub& hub_;
     OutputQueue& console_;
     std::shared_ptr<LogRing> ring_;  // the service's recent lines, kept across runs and reloads
+    std::shared_ptr<LogCounters> counters_;  // kept the same way
     std::unique_ptr<FileSink> file_;
     std::shared_ptr<SyslogDestination> syslog_;
 };
@@ -229,11 +239,14 @@ class LogHub {
     // The supervisor's message (one line of it, as spdlog gives it) goes with the lines of the
     // service it names ("web: started (pid 7)"); `first`: the line that names it.
     void note_message(std::string_view line, bool first, int level, std::chrono::system_clock::time_point now);
-    // A removed service's lines are forgotten.
+    // A removed service's lines and figures are forgotten.
     void forget(const std::string& service) {
         keep_pending();
         rings_.erase(service);
+        counters_.erase(service);
     }
+    // The service's log figures (lines, bytes, drops), added to `into`.
+    void counters(const std::string& service, ServiceMetrics& into) const;
 
    private:
     friend class ServiceLog;
@@ -248,6 +261,7 @@ class LogHub {
     void publish(const std::string& service, const LogRecord& record);
     void flush_followers();
     std::map<std::string, std::shared_ptr<LogRing>> rings_;
+    std::map<std::string, std::shared_ptr<LogCounters>> counters_;
     std::vector<std::unique_ptr<Follower>> followers_;
     uint64_t seq_ = 0;  // orders the reads (and messages) of every service
     std::string noted_name_;  // the service the supervisor's message being written is about

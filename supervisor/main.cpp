@@ -18,6 +18,8 @@
 #include "cli.hpp"
 #include "config.hpp"
 #include "image_check.hpp"
+#include "shutdown_budget.hpp"
+#include "parse.hpp"
 #include "logs.hpp"
 #include "resolve.hpp"
 #include "socket_path.hpp"
@@ -66,6 +68,16 @@ int check(const sv::CommandLine& cl) {
     }
     std::printf("%s: %zu service%s, all valid%s%s\n", dir.c_str(), loaded.services.size(), loaded.services.size() == 1 ? "" : "s",
                 cl.syntax_only ? " (syntax only)" : "", counted.c_str());
+    if (cl.grace_budget) {
+        sv::ShutdownEstimate worst = sv::worst_case_shutdown(loaded.services, cl.options.drain, cl.options.shutdown_grace);
+        if (worst.total > *cl.grace_budget)
+            std::fprintf(stderr, "%s: warning: a shutdown can take %s (%s), more than the grace budget of %s: the engine would "
+                                 "kill what is still running; shorten drain or stop timeouts, or give the container a longer grace period\n",
+                         dir.c_str(), sv::format_duration(worst.total).c_str(), worst.chain.c_str(), sv::format_duration(*cl.grace_budget).c_str());
+        else
+            std::printf("%s: a shutdown takes at most %s (%s), within the grace budget of %s\n", dir.c_str(),
+                        sv::format_duration(worst.total).c_str(), worst.chain.c_str(), sv::format_duration(*cl.grace_budget).c_str());
+    }
     return 0;
 }
 
@@ -107,7 +119,8 @@ int main(int argc, char** argv) {
     ensure_standard_fds();
     sv::block_received_signals();  // a SIGTERM during start-up waits for the loop instead of being lost
     std::vector<std::string> args(argv + 1, argv + argc);
-    sv::CommandLine cl = sv::parse_command_line(args, std::getenv("SUPERVISOR_CONFIG_DIR"), std::getenv("SUPERVISOR_SOCKET"));
+    sv::CommandLine cl = sv::parse_command_line(args, std::getenv("SUPERVISOR_CONFIG_DIR"), std::getenv("SUPERVISOR_SOCKET"),
+                                                 std::getenv("SUPERVISOR_HTTP"));
     if (cl.kind != sv::CommandLine::run) sv::unblock_all_signals();  // a client stays interruptible
     if (!cl.error.empty()) {
         std::fprintf(stderr, "supervisor: %s\nsee 'supervisor --help'\n", cl.error.c_str());

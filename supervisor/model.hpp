@@ -35,6 +35,9 @@ struct RestartSpec {
 struct StopSpec {
     int signal = 15;  // SIGTERM
     Duration timeout{5'000};
+    // After a shutdown signal, how long it keeps running before it is stopped (a web app still
+    // answers while the load balancer takes it out). Unset: the supervisor's --drain.
+    std::optional<Duration> drain;
     bool operator==(const StopSpec&) const = default;
 };
 

@@ -18,6 +18,10 @@ struct Options {
     bool socket_explicit = false;
     std::vector<std::string> command;  // single-command mode: run this as the critical service "main"
     Duration shutdown_grace{2000};     // leftovers: SIGTERM, this long, then SIGKILL
+    // At a shutdown signal, how long services keep running (readiness failing) before they stop;
+    // a service's [stop] drain overrides it.
+    Duration drain{0};
+    std::string http_address;          // --http ADDR:PORT: the probe and metrics server ("": none)
     LogFormat log_format = LogFormat::prefix;  // the supervisor's own messages
 };
 

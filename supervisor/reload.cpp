@@ -51,11 +51,14 @@ void Supervisor::reload_directory() {
             if (reply) reply->send(ok, text);
     };
     if (phase_ != Phase::running) return answer(false, "shutting down; reload ignored");
+    ++reloads_;
 
     bool single_command = !options_.command.empty();
     LoadResult loaded = load_directory(options_.config_dir, single_command);
     for (auto& w : loaded.warnings) spdlog::warn("reload: {}", w.str());
+    config_errors_ = loaded.errors.size();
     if (!loaded.ok()) {
+        ++reloads_failed_;
         std::string text;
         for (auto& e : loaded.errors) {
             spdlog::error("reload: {}", e.str());

@@ -148,6 +148,7 @@ std::string Supervisor::start_refusal(const ServiceEntry& slot, Request::Verb ve
 }
 
 void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply) {
+    ++control_requests_;
     std::vector<ServiceEntry*> slots;
     std::vector<std::string> unknown;
     for (auto& name : request.names) {
@@ -188,7 +189,7 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
         }
         case Request::shutdown:
             reply->send(true, "shutting down");
-            return begin_shutdown(exit_status::ok, "requested through the control socket");
+            return begin_shutdown(exit_status::ok, "requested through the control socket", true);
         case Request::reload:
             if (slots.empty()) return request_reload(reply);
             return reload_service(*slots[0], reply, request.timeout);
@@ -350,6 +351,9 @@ std::string Supervisor::status_text(const std::vector<ServiceEntry*>& slots, boo
             reason += std::string(reason.empty() ? "" : "; ") +
                       (s.goal() == Goal::up ? "changed: restarting with the new file" : "changed: the new file applies once stopped");
         if (s.goal() == Goal::gone) reason += std::string(reason.empty() ? "" : "; ") + "removed: stopping";
+        if (draining(*slot, now))
+            reason += std::string(reason.empty() ? "" : "; ") + "draining: stops in " +
+                      format_duration(std::chrono::ceil<std::chrono::seconds>(drain_from_ + drain_of(*slot) - now));
         if (json) {
             out += std::string(first ? "" : ",") + "\n  {\"name\": " + json_string(spec.name) +
                    ", \"state\": " + json_string(to_string(s.state())) +

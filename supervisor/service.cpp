@@ -282,6 +282,7 @@ Actions Service::exec_succeeded(TimePoint now) {
 Actions Service::ended(const Outcome& outcome, TimePoint now) {
     pid_ = 0;
     last_status_ = outcome.start_failed ? (127 << 8) : outcome.wait_status;
+    if (outcome.start_failed) ++start_failures_;
     Actions actions{{Action::end_checks}};
 
     bool failing = failing_;

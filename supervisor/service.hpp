@@ -218,6 +218,7 @@ class Service {
     bool down() const { return state_ == State::stopped || state_ == State::exited || state_ == State::failed; }
 
     int restarts() const { return restarts_; }
+    uint64_t start_failures() const { return start_failures_; }  // runs that could not start at all
     int consecutive_failures() const { return failures_; }
     std::optional<int> last_status() const { return last_status_; }
     // Why it is not running, for status and logs: "exited with status 1", "gave up after 3 failed starts".
@@ -249,6 +250,7 @@ class Service {
     Duration delay_{spec_.restart.delay};
     int failures_ = 0;
     int restarts_ = 0;
+    uint64_t start_failures_ = 0;
     Goal goal_ = Goal::down;
     std::optional<ServiceSpec> next_;  // a reload's spec, applied once the old run is down
     bool ready_ = false;

@@ -57,6 +57,7 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
         specs.push_back(std::move(main));
     }
     open_control_socket();
+    open_http();
     settle_hook_ = new_handle<uv_check_t>(this);
     uv_check_init(loop_, settle_hook_);
     uv_check_start(settle_hook_, [](uv_check_t* h) noexcept {
@@ -187,6 +188,7 @@ void Supervisor::apply(ServiceEntry& slot, const Actions& actions) {
             case Action::ended_for_good:
                 if (service.spec().critical && phase_ == Phase::running) {
                     int code = exit_code_of(service.last_status().value_or(0));
+                    critical_failure_ = "critical service " + service.spec().name + " ended (" + service.reason() + ")";
                     begin_shutdown(code, "critical service " + service.spec().name + " ended (" + service.reason() +
                                              "); exit status " + std::to_string(code));
                 }
@@ -310,7 +312,7 @@ void Supervisor::on_signal(int sig, pid_t sender) {
     }
     bool single_command = services_.count(kCommandServiceName) && !options_.command.empty();
     bool shutdown_signal = is_shutdown_signal(sig);
-    if (shutdown_signal && phase_ != Phase::running) return hurry_shutdown();
+    if (shutdown_signal && phase_ != Phase::running) return drain_from_ != TimePoint{} ? skip_drain() : hurry_shutdown();
     if (single_command) {
         // tini-compatible: every signal goes to the command, and its end ends the container.
         ServiceEntry& main = *services_.at(kCommandServiceName);
@@ -318,7 +320,8 @@ void Supervisor::on_signal(int sig, pid_t sender) {
         if (!shutdown_signal && sig != SIGHUP) forward(sig);
         return;  // the directory reloads through `supervisor reload` in this mode
     }
-    if (shutdown_signal) return begin_shutdown(exit_status::ok, "received " + signal_name(sig) + (sender > 0 ? " from pid " + std::to_string(sender) : ""));
+    if (shutdown_signal)
+        return begin_shutdown(exit_status::ok, "received " + signal_name(sig) + (sender > 0 ? " from pid " + std::to_string(sender) : ""), true);
     if (sig == SIGHUP) return request_reload(nullptr);
     forward(sig);
 }
@@ -336,18 +339,45 @@ void Supervisor::forward(int sig) {
         spdlog::warn("received {}: no running service takes it (forward_signals); ignored", signal_name(sig));
 }
 
-void Supervisor::begin_shutdown(int exit_code, const std::string& why) {
+void Supervisor::begin_shutdown(int exit_code, const std::string& why, bool drain) {
     if (phase_ != Phase::running) return;
     phase_ = Phase::stopping_services;
     exit_code_ = exit_code;
-    spdlog::info("shutting down: {}", why);
-    tell_outer_manager("STOPPING=1");
     auto now = Clock::now();
+    std::string drained;
+    if (drain)
+        for (auto& [name, slot] : services_)
+            if (slot->service.has_process() && drain_of(*slot) > Duration{0})
+                drained += (drained.empty() ? "" : ", ") + name + " " + format_duration(drain_of(*slot));
+    if (drained.empty()) {
+        spdlog::info("shutting down: {}", why);
+    } else {
+        // Readiness fails from now on (/readyz, status --wait-ready): load balancers take the
+        // services out while they still answer.
+        drain_from_ = now;
+        drain_timer_ = new_handle<uv_timer_t>(this);
+        uv_timer_init(loop_, drain_timer_);
+        spdlog::info("shutting down: {}; draining first ({}); a second signal stops them at once", why, drained);
+    }
+    tell_outer_manager("STOPPING=1");
     for (auto& [name, slot] : services_) {
         slot->intent = "shutdown";
         // One already stopping is not started again once down; the others stop in order below.
         apply(*slot, slot->service.shut_down(now));
     }
+    advance_shutdown();
+}
+
+Duration Supervisor::drain_of(const ServiceEntry& slot) const { return slot.service.spec().stop.drain.value_or(options_.drain); }
+
+bool Supervisor::draining(const ServiceEntry& slot, TimePoint now) const {
+    return drain_from_ != TimePoint{} && now < drain_from_ + drain_of(slot);
+}
+
+void Supervisor::skip_drain() {
+    spdlog::warn("second shutdown signal: the drain ends now; stopping the services");
+    drain_from_ = TimePoint{};
+    if (drain_timer_) uv_timer_stop(drain_timer_);
     advance_shutdown();
 }
 
@@ -363,8 +393,21 @@ void Supervisor::advance_shutdown() {
         // Reverse dependency order: a service stops once everything started after it is down;
         // services that do not depend on each other stop in parallel.
         auto now = Clock::now();
-        for (auto& [name, slot] : services_)
-            if (may_stop_now(slot->service, *this)) apply(*slot, slot->service.stop(now));
+        TimePoint next_drain_end = TimePoint::max();
+        for (auto& [name, slot] : services_) {
+            if (!may_stop_now(slot->service, *this)) continue;
+            if (draining(*slot, now)) {
+                next_drain_end = std::min(next_drain_end, drain_from_ + drain_of(*slot));
+                continue;
+            }
+            apply(*slot, slot->service.stop(now));
+        }
+        if (next_drain_end != TimePoint::max()) {
+            auto left = std::chrono::ceil<Duration>(next_drain_end - now).count();
+            uv_timer_start(drain_timer_, [](uv_timer_t* t) noexcept {
+                at_boundary("drain timer", [&] { static_cast<Supervisor*>(t->data)->advance_shutdown(); });
+            }, static_cast<uint64_t>(std::max<long>(left, 1)), 0);
+        }
         if (!all_down(*this)) return;
         phase_ = Phase::stopping_leftovers;
         if (!processes_.have_children()) return schedule_finish();
@@ -409,10 +452,12 @@ void Supervisor::finish() {
     reload_replies_.clear();
     signals_.close();
     control_.close();
+    http_.close();
     close_handle(settle_hook_);
     close_handle(reload_timer_);
     close_handle(waiter_timer_);
     close_handle(grace_timer_);
+    close_handle(drain_timer_);
     close_handle(finish_timer_);
     for (auto& [name, slot] : services_) {
         unwatch_files(*slot);

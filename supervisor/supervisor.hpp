@@ -23,6 +23,7 @@
 
 #include "control.hpp"
 #include "dependencies.hpp"
+#include "http.hpp"
 #include "logs.hpp"
 #include "model.hpp"
 #include "options.hpp"
@@ -32,6 +33,8 @@
 #include "tasks.hpp"
 
 namespace sv {
+
+struct SupervisorMetrics;
 
 // The table is a ServiceTable (dependencies.hpp) for the rules between services.
 class Supervisor : private ServiceTable {
@@ -66,8 +69,13 @@ class Supervisor : private ServiceTable {
     void close_exec_pipe(ServiceEntry& slot);
     void settle();  // after every batch of events: replacements, removals, waiting replies, shutdown
 
-    void begin_shutdown(int exit_code, const std::string& why);
+    // `drain`: services keep running for their drain time first (a shutdown signal or request;
+    // not the end of a critical service).
+    void begin_shutdown(int exit_code, const std::string& why, bool drain = false);
     void hurry_shutdown();
+    Duration drain_of(const ServiceEntry& slot) const;
+    bool draining(const ServiceEntry& slot, TimePoint now) const;  // still in its drain time
+    void skip_drain();
     void advance_shutdown();
     void schedule_finish();
     void finish();
@@ -81,6 +89,12 @@ class Supervisor : private ServiceTable {
     void unwatch_files(ServiceEntry& slot);
 
     void open_control_socket();
+
+    // http_endpoints.cpp: what --http answers
+    void open_http();
+    HttpResponse on_http(const HttpRequest& request);
+    HttpResponse readyz(const std::optional<std::string>& only);
+    SupervisorMetrics metrics() const;
 
     // readiness.cpp: start order, readiness and health checks
     const Service* find(const std::string& name) const override;
@@ -111,6 +125,7 @@ class Supervisor : private ServiceTable {
     LogHub logs_;
     SignalReceiver signals_;
     ControlServer control_;
+    HttpServer http_;
     uv_check_t* settle_hook_ = nullptr;
     std::map<std::string, std::unique_ptr<ServiceEntry>> services_;
     std::unordered_map<pid_t, ServiceEntry*> by_pid_;
@@ -125,8 +140,19 @@ class Supervisor : private ServiceTable {
     Phase phase_ = Phase::running;
     int exit_code_ = exit_status::ok;
     uv_timer_t* grace_timer_ = nullptr;
+    uv_timer_t* drain_timer_ = nullptr;  // the next end of a service's drain time
+    TimePoint drain_from_{};             // when the drain began; unset: no drain in this shutdown
+
     uv_timer_t* finish_timer_ = nullptr;
     unsigned long orphans_reaped_ = 0;
+    // for /metrics and /healthz
+    TimePoint started_at_ = Clock::now();
+    uint64_t control_requests_ = 0;
+    uint64_t http_requests_ = 0;
+    uint64_t reloads_ = 0;
+    uint64_t reloads_failed_ = 0;
+    uint64_t config_errors_ = 0;  // found by the last load of the directory
+    std::string critical_failure_;  // why a critical service ended for good ("": none did)
     std::string outer_notify_;  // PID 1's own NOTIFY_SOCKET (Podman --sdnotify=container, a systemd unit)
     bool outer_ready_ = false;  // READY=1 sent to it
     std::optional<unsigned long> oom_kills_;  // the memory cgroup's OOM kill count when last read

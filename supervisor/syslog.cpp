@@ -91,17 +91,18 @@ std::string SyslogDestination::frame(Transport transport, int facility, int seve
     return counted;
 }
 
-void SyslogDestination::send(int facility, int severity, std::string_view app, std::string_view message,
+bool SyslogDestination::send(int facility, int severity, std::string_view app, std::string_view message,
                              std::chrono::system_clock::time_point now) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     std::string framed = frame(transport_, facility, severity, hostname_, app, message, ms);
     if (queued_bytes_ + framed.size() > kQueueLimit) {
         ++drops_[std::string(app)];
-        return;
+        return false;
     }
     queued_bytes_ += framed.size();
     queue_.push_back(std::move(framed));
     if (link_ == Link::up) pump();
+    return true;
 }
 
 void SyslogDestination::connect() {

@@ -29,8 +29,8 @@ class SyslogDestination {
     SyslogDestination& operator=(const SyslogDestination&) = delete;
 
     // Queues one message (severity: 6 info for stdout, 3 err for stderr); counts a drop
-    // against `app` when the queue is full.
-    void send(int facility, int severity, std::string_view app, std::string_view message, std::chrono::system_clock::time_point now);
+    // against `app` (and returns false) when the queue is full.
+    bool send(int facility, int severity, std::string_view app, std::string_view message, std::chrono::system_clock::time_point now);
     // How messages travel: a unix datagram socket (/dev/log: RFC 3164, as syslog(3) writes),
     // UDP (RFC 5424) or TCP (RFC 5424, octet-counted).
     enum class Transport { unix_socket, udp, tcp };

@@ -495,12 +495,16 @@ pm kube play --network supimg-kube "$KUBE" > "$W/kube.out" 2>&1
 check "podman kube play: one pod per replica (logs 1, ha 1, webapp 3), all running" eval \
   '[ "$(pm pod ls --filter status=running --format "{{.Name}}" | grep -cE "^(logs|ha|webapp)-pod-[0-9]+$")" = 5 ]'
 note "pods: $(pm pod ls --format '{{.Name}}={{.Status}}' | sort | xargs)"
-check "the probes became the containers' health checks (supervisor status --wait-ready)" eval \
-  '[ "$(pm inspect -f "{{.Config.Healthcheck.Test}}" ha-pod-0-ha | grep -c wait-ready)" = 1 ]'
+check "the liveness probe became the containers' health check (curl of the supervisor's /healthz)" eval \
+  '[ "$(pm inspect -f "{{.Config.Healthcheck.Test}}" ha-pod-0-ha | grep -c "localhost:9180/healthz")" = 1 ]'
 for c in logs-pod-0-logs ha-pod-0-ha webapp-pod-0-webapp webapp-pod-1-webapp webapp-pod-2-webapp; do
   check "$c healthy (podman healthcheck run)" wait_until 30 healthy "$c"
 done
 note "all healthy $(secs "$(since "$t")") s after kube play"
+check "ha's supervisor serves /readyz and /metrics on 9180 (SUPERVISOR_HTTP from the manifest)" eval \
+  'pm exec ha-pod-0-ha curl -sf http://localhost:9180/readyz > /dev/null &&
+   pm exec ha-pod-0-ha curl -sf http://localhost:9180/metrics | grep -q "^supervisor_service_ready{service=\"haproxy\"} 1$"'
+check "the manifest's --drain 5s reached PID 1" eval 'pm exec ha-pod-0-ha cat /proc/1/cmdline | tr "\0" " " | grep -q -- "--drain 5s"' 
 check "ha's port 80, published by the pod, answers (503 until a web app joins)" eval \
   '[ "$(get -o /dev/null -w "%{http_code}" http://127.0.0.1/)" = 503 ]'
 # Podman 4.3 creates no Service: the names `ha` and `logs` do not resolve in the pods (only the pods'

@@ -53,10 +53,27 @@ TEST_CASE("global options before or after the subcommand") {
     CHECK(parsed({"--", "prog", "--help"}).kind == CommandLine::run);  // the command's own option
 }
 
+TEST_CASE("--http, SUPERVISOR_HTTP, --drain; check takes --drain, --grace and --grace-budget") {
+    auto run = parse_command_line({"--drain", "5s", "--http", ":9180"}, nullptr, nullptr, nullptr);
+    CHECK(run.error.empty());
+    CHECK(run.options.drain == Duration{5000});
+    CHECK(run.options.http_address == ":9180");
+    CHECK(parse_command_line({}, nullptr, nullptr, "127.0.0.1:0").options.http_address == "127.0.0.1:0");
+    CHECK(parse_command_line({"--http", ""}, nullptr, nullptr, "127.0.0.1:0").options.http_address.empty());
+    auto check = parse_command_line({"check", "--drain", "5s", "--grace", "1s", "--grace-budget", "30s"}, nullptr, nullptr, nullptr);
+    CHECK(check.error.empty());
+    CHECK(check.kind == CommandLine::check);
+    CHECK(check.grace_budget == Duration{30000});
+    CHECK(check.options.shutdown_grace == Duration{1000});
+    CHECK(parse_command_line({"--grace-budget", "30s", "check"}, nullptr, nullptr, nullptr).grace_budget == Duration{30000});
+}
+
 TEST_CASE("usage errors are one line") {
     CHECK(parsed({"stauts"}).error == "unknown command \"stauts\"; did you mean \"status\"?");
     CHECK(parsed({"--bogus"}).error == "unknown argument \"--bogus\" (to run a command, put -- before it)");
-    CHECK(parsed({"check", "--grace", "1s"}).error == "unknown argument \"--grace\"");
+    CHECK(parsed({"check", "--http", ":1"}).error == "unknown argument \"--http\"");
+    CHECK(parsed({"run", "--grace-budget", "30s"}).error == "unknown argument \"--grace-budget\" (to run a command, put -- before it)");
+    CHECK(parsed({"--drain", "soon"}).error == "--drain: \"soon\" is not a duration (such as 2s or 500ms)");
     CHECK(parsed({"check", "--root"}).error == "--root needs a value");
     CHECK(parsed({"status", "--settle", "1s"}).error == "--settle goes with start and restart");
     CHECK(parsed({"start", "--settle", "soon", "web"}).error == "--settle: \"soon\" is not a duration (such as 30s)");

@@ -221,3 +221,17 @@ TEST_CASE("log.buffer: a size (default 64KiB), \"0\" turns it off, out of range 
     for (const char* bad : {"\"100\"", "\"65MiB\"", "\"lots\"", "-1", "true"})
         CHECK(parse(std::string("command = [\"x\"]\n[log]\nbuffer = ") + bad + "\n").all().find("log.buffer") != std::string::npos);
 }
+
+TEST_CASE("[stop] drain: a duration, unset without it (the supervisor's --drain applies)") {
+    auto p = parse("command = [\"x\"]\n[stop]\ndrain = \"3s\"\n");
+    CHECK(p.errors.empty());
+    REQUIRE(p.spec.stop.drain);
+    CHECK(*p.spec.stop.drain == Duration{3000});
+    CHECK_FALSE(parse("command = [\"x\"]\n").spec.stop.drain);
+    auto zero = parse("command = [\"x\"]\nstop.drain = \"0s\"\n");
+    REQUIRE(zero.spec.stop.drain);
+    CHECK(*zero.spec.stop.drain == Duration{0});
+    auto bad = parse("command = [\"x\"]\n[stop]\ndrain = 5\n");
+    REQUIRE(bad.errors.size() == 1);
+    CHECK(bad.errors[0].str().find("web.toml:3:9: `stop.drain`") != std::string::npos);
+}
