@@ -428,26 +428,29 @@ void check_one_probe(Reader& r, const Probe& probe, const std::string& section, 
     if (kinds > 1) r.error(node.source(), "[" + section + "] takes one check: " + (notify ? "notify, " : "") + "tcp, http or command");
 }
 
+// [ready] and [health]: one probe, its interval and timeout, and the section's own `extra` keys.
+void read_check_section(Reader& r, const std::string& section, const toml::node& node, Probe& probe, Duration& interval,
+                        Duration& timeout, std::vector<std::pair<std::string, Reader::Handler>> extra, const bool& notify) {
+    auto keys = probe_keys(r, probe);
+    keys.push_back({"interval", r.duration(interval)});
+    keys.push_back({"timeout", r.duration(timeout)});
+    for (auto& k : extra) keys.push_back(std::move(k));
+    r.walk(*node.as_table(), section + ".", keys);
+    check_one_probe(r, probe, section, node, notify);
+}
+
 void read_ready(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
     if (!node.is_table()) return r.wrong_type(key, node, "a table ([ready])");
     ReadySpec& ready = spec.ready;
-    auto keys = probe_keys(r, ready.probe);
-    keys.push_back({"notify", r.boolean(ready.notify)});
-    keys.push_back({"interval", r.duration(ready.interval)});
-    keys.push_back({"timeout", r.duration(ready.timeout)});
-    r.walk(*node.as_table(), "ready.", keys);
-    check_one_probe(r, ready.probe, "ready", node, ready.notify);
+    read_check_section(r, "ready", node, ready.probe, ready.interval, ready.timeout, {{"notify", r.boolean(ready.notify)}}, ready.notify);
 }
 
 void read_health(Reader& r, ServiceSpec& spec, const std::string& key, const toml::node& node) {
     if (!node.is_table()) return r.wrong_type(key, node, "a table ([health])");
     HealthSpec& health = spec.health;
-    auto keys = probe_keys(r, health.probe);
-    keys.push_back({"interval", r.duration(health.interval)});
-    keys.push_back({"timeout", r.duration(health.timeout)});
-    keys.push_back({"retries", r.integer(health.retries, 1, 1000)});
-    r.walk(*node.as_table(), "health.", keys);
-    check_one_probe(r, health.probe, "health", node, false);
+    const bool no_notify = false;
+    read_check_section(r, "health", node, health.probe, health.interval, health.timeout, {{"retries", r.integer(health.retries, 1, 1000)}},
+                       no_notify);
     if (!health.probe.any()) r.error(node.source(), "[health] needs a check: tcp, http or command");
 }
 

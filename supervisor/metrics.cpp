@@ -75,10 +75,8 @@ class Writer {
     std::string out_, name_;
 };
 
-}  // namespace
-
-std::string render_metrics(const SupervisorMetrics& m) {
-    Writer w(m.services.size());
+// The families of every service, one after the other.
+void render_services(Writer& w, const SupervisorMetrics& m) {
     std::vector<std::string> names;  // the label values, escaped once
     for (const auto& s : m.services) names.push_back(label(s.name));
     auto each = [&](auto&& f) {
@@ -126,6 +124,13 @@ std::string render_metrics(const SupervisorMetrics& m) {
         for (int d = 0; d < kLogDestinations; ++d) w.sample(n, "destination", to_string(static_cast<LogDestination>(d)), s.log_dropped[d]);
     });
 
+}
+
+}  // namespace
+
+std::string render_metrics(const SupervisorMetrics& m) {
+    Writer w(m.services.size());
+    render_services(w, m);
     w.family("supervisor_uptime_seconds", "gauge", "How long the supervisor has been running.", "seconds");
     w.sample("", "", "", seconds(m.uptime_ms));
     struct Figure {

@@ -43,6 +43,21 @@ void Supervisor::request_reload(std::shared_ptr<Reply> reply) {
         uv_timer_start(reload_timer_, [](uv_timer_t* t) noexcept { at_boundary("the reload", [&] { static_cast<Supervisor*>(t->data)->reload_directory(); }); }, 0, 0);
 }
 
+namespace {
+
+// A reload with errors in the files: each logged, and the answer's text.
+std::string refusal(const LoadResult& loaded) {
+    std::string text;
+    for (auto& e : loaded.errors) {
+        spdlog::error("reload: {}", e.str());
+        text += e.str() + "\n";
+    }
+    spdlog::error("reload refused: {} error{}; nothing changed", loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s");
+    return text + "reload refused; nothing changed";
+}
+
+}  // namespace
+
 void Supervisor::reload_directory() {
     auto replies = std::move(reload_replies_);
     reload_replies_.clear();
@@ -59,13 +74,7 @@ void Supervisor::reload_directory() {
     config_errors_ = loaded.errors.size();
     if (!loaded.ok()) {
         ++reloads_failed_;
-        std::string text;
-        for (auto& e : loaded.errors) {
-            spdlog::error("reload: {}", e.str());
-            text += e.str() + "\n";
-        }
-        spdlog::error("reload refused: {} error{}; nothing changed", loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s");
-        return answer(false, text + "reload refused; nothing changed");
+        return answer(false, refusal(loaded));
     }
 
     std::vector<std::string> added, changed, removed;

@@ -245,6 +245,19 @@ void Supervisor::wait_for(Waiter waiter, std::optional<Duration> timeout) {
     check_waiters();
 }
 
+// Where one service of a waiting request stands: nullopt while it must still wait.
+std::optional<std::pair<bool, std::string>> Supervisor::decide(Waiter& w, size_t target) {
+    const Waiter::Target& t = w.targets[target];
+    auto found = services_.find(t.name);
+    if (found == services_.end())
+        return t.goal == Goal::down ? std::pair{true, t.name + ": stopped and removed (its file is gone)"}
+                                    : std::pair{false, t.name + ": removed (its file is gone)"};
+    const ServiceEntry& entry = *found->second;
+    if (t.goal && entry.service.goal() != *t.goal && !(*t.goal == Goal::down && entry.service.goal() == Goal::gone))
+        return std::pair{false, t.name + ": superseded by a later " + entry.intent};  // a later request wants something else
+    return outcome_for(w, entry, t.before);
+}
+
 void Supervisor::check_waiters() {
     auto now = Clock::now();
     for (auto it = waiters_.begin(); it != waiters_.end();) {
@@ -261,20 +274,9 @@ void Supervisor::check_waiters() {
         }
         bool all_done = true, all_ok = true;
         std::string text, pending;
-        for (auto& t : w.targets) {
-            auto found = services_.find(t.name);
-            if (!t.result) {
-                if (found == services_.end()) {
-                    t.result = t.goal == Goal::down ? std::pair{true, t.name + ": stopped and removed (its file is gone)"}
-                                                    : std::pair{false, t.name + ": removed (its file is gone)"};
-                } else if (t.goal && found->second->service.goal() != *t.goal &&
-                           !(*t.goal == Goal::down && found->second->service.goal() == Goal::gone)) {
-                    // A later request wants something else: this one will not get there.
-                    t.result = std::pair{false, t.name + ": superseded by a later " + found->second->intent};
-                } else {
-                    t.result = outcome_for(w, *found->second, t.before);
-                }
-            }
+        for (size_t i = 0; i < w.targets.size(); ++i) {
+            auto& t = w.targets[i];
+            if (!t.result) t.result = decide(w, i);
             if (!t.result) {
                 all_done = false;
                 pending += (pending.empty() ? "" : ", ") + t.name;

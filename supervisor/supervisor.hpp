@@ -114,6 +114,7 @@ class Supervisor : private ServiceTable {
     std::string status_text(const std::vector<ServiceEntry*>& slots, bool json) const;
     void wait_for(Waiter waiter, std::optional<Duration> timeout);
     void check_waiters();
+    std::optional<std::pair<bool, std::string>> decide(Waiter& waiter, size_t target);
     void arm_waiter_timer();
     std::string start_refusal(const ServiceEntry& slot, Request::Verb verb, const std::vector<std::string>& starting) const;
     std::optional<std::pair<bool, std::string>> outcome_for(Waiter& waiter, const ServiceEntry& slot, pid_t before) const;
