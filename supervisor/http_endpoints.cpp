@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "metrics.hpp"
-#include "supervisor_parts.hpp"
+#include "service_entry.hpp"
 
 namespace sv {
 
@@ -59,7 +59,7 @@ HttpResponse Supervisor::readyz(const std::optional<std::string>& only) {
     }
     if (drain_from_ != TimePoint{}) return text(503, "not ready: draining before the shutdown (the services still answer)\n");
     if (phase_ != Phase::running) return text(503, "not ready: the supervisor is shutting down\n");
-    Waiter probe{Request::status, {}, nullptr};
+    PendingRequest probe{Request::status, {}, nullptr};
     std::string not_ready;
     for (ServiceEntry* slot : slots) {
         const Service& s = slot->service;

@@ -12,7 +12,7 @@
 
 #include "boundary.hpp"
 #include "dependencies.hpp"
-#include "supervisor_parts.hpp"
+#include "service_entry.hpp"
 #include "parse.hpp"
 
 namespace sv {

@@ -9,7 +9,7 @@
 
 #include "boundary.hpp"
 #include "config.hpp"
-#include "supervisor_parts.hpp"
+#include "service_entry.hpp"
 #include "parse.hpp"
 
 namespace sv {

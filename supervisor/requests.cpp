@@ -8,7 +8,7 @@
 
 #include "boundary.hpp"
 #include "json.hpp"
-#include "supervisor_parts.hpp"
+#include "service_entry.hpp"
 #include "parse.hpp"
 
 namespace sv {
@@ -85,7 +85,7 @@ const char* intent_word(Request::Verb verb) {
 }  // namespace
 
 // How a waiting request stands for one service: nullopt while it must still wait.
-std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(Waiter& waiter, const ServiceEntry& slot, pid_t before) const {
+std::optional<std::pair<bool, std::string>> Supervisor::outcome_for(PendingRequest& waiter, const ServiceEntry& slot, pid_t before) const {
     Request::Verb verb = waiter.verb;
     const Service& s = slot.service;
     const std::string& name = s.spec().name;
@@ -174,7 +174,7 @@ void Supervisor::on_request(const Request& request, std::shared_ptr<Reply> reply
             }
             if (!request.wait_ready) return reply->send(true, status_text(slots, request.json));
             {
-                Waiter waiter{Request::status, {}, reply, request.json};
+                PendingRequest waiter{Request::status, {}, reply, request.json};
                 for (ServiceEntry* slot : slots) waiter.targets.push_back({slot->service.spec().name, slot->service.pid(), {}, {}});
                 return wait_for(std::move(waiter), request.timeout);
             }
@@ -214,10 +214,10 @@ void Supervisor::set_goals(const Request& request, const std::vector<ServiceEntr
     // The newest request decides the goal (service.hpp, Goal): refusals are decided first, on the
     // state before this request, so that the order of the names does not matter.
     Goal goal = request.verb == Request::stop ? Goal::down : Goal::up;
-    Waiter waiter{request.verb, {}, reply};
+    PendingRequest waiter{request.verb, {}, reply};
     waiter.settle = request.settle.value_or(kDefaultSettle);
     for (ServiceEntry* slot : slots) {
-        Waiter::Target target{slot->service.spec().name, slot->service.pid(), goal, {}};
+        PendingRequest::Target target{slot->service.spec().name, slot->service.pid(), goal, {}};
         if (goal == Goal::up)
             if (std::string refused = start_refusal(*slot, request.verb, request.names); !refused.empty())
                 target.result = std::pair{false, refused};
@@ -238,16 +238,16 @@ void Supervisor::set_goals(const Request& request, const std::vector<ServiceEntr
     wait_for(std::move(waiter), request.timeout);
 }
 
-void Supervisor::wait_for(Waiter waiter, std::optional<Duration> timeout) {
+void Supervisor::wait_for(PendingRequest waiter, std::optional<Duration> timeout) {
     waiter.timeout = timeout.value_or(kDefaultWait);
     waiter.deadline = Clock::now() + waiter.timeout;
-    waiters_.push_back(std::move(waiter));
+    pending_requests_.push_back(std::move(waiter));
     check_waiters();
 }
 
 // Where one service of a waiting request stands: nullopt while it must still wait.
-std::optional<std::pair<bool, std::string>> Supervisor::decide(Waiter& w, size_t target) {
-    const Waiter::Target& t = w.targets[target];
+std::optional<std::pair<bool, std::string>> Supervisor::decide(PendingRequest& w, size_t target) {
+    const PendingRequest::Target& t = w.targets[target];
     auto found = services_.find(t.name);
     if (found == services_.end())
         return t.goal == Goal::down ? std::pair{true, t.name + ": stopped and removed (its file is gone)"}
@@ -260,16 +260,16 @@ std::optional<std::pair<bool, std::string>> Supervisor::decide(Waiter& w, size_t
 
 void Supervisor::check_waiters() {
     auto now = Clock::now();
-    for (auto it = waiters_.begin(); it != waiters_.end();) {
-        Waiter& w = *it;
+    for (auto it = pending_requests_.begin(); it != pending_requests_.end();) {
+        PendingRequest& w = *it;
         w.wake = TimePoint::max();
         if (w.reply->done()) {  // the client went away: nothing to answer, nothing to keep
-            it = waiters_.erase(it);
+            it = pending_requests_.erase(it);
             continue;
         }
         if (w.verb == Request::status && phase_ != Phase::running) {  // no service gets ready now
             w.reply->send(false, "not ready: the supervisor is shutting down");
-            it = waiters_.erase(it);
+            it = pending_requests_.erase(it);
             continue;
         }
         bool all_done = true, all_ok = true;
@@ -309,18 +309,18 @@ void Supervisor::check_waiters() {
                     ": " + pending + "\n" + status_text(slots, false);
         }
         w.reply->send(all_ok && !late, text);
-        it = waiters_.erase(it);
+        it = pending_requests_.erase(it);
     }
-    arm_waiter_timer();
+    arm_pending_timer();
 }
 
-void Supervisor::arm_waiter_timer() {
-    if (!waiter_timer_) return;
-    if (waiters_.empty()) return (void)uv_timer_stop(waiter_timer_);
-    TimePoint first = waiters_.front().deadline;
-    for (auto& w : waiters_) first = std::min({first, w.deadline, w.wake});
+void Supervisor::arm_pending_timer() {
+    if (!pending_timer_) return;
+    if (pending_requests_.empty()) return (void)uv_timer_stop(pending_timer_);
+    TimePoint first = pending_requests_.front().deadline;
+    for (auto& w : pending_requests_) first = std::min({first, w.deadline, w.wake});
     auto left = std::chrono::ceil<Duration>(first - Clock::now()).count();
-    uv_timer_start(waiter_timer_, [](uv_timer_t* t) noexcept { at_boundary("the waiting requests", [&] { static_cast<Supervisor*>(t->data)->check_waiters(); }); },
+    uv_timer_start(pending_timer_, [](uv_timer_t* t) noexcept { at_boundary("the waiting requests", [&] { static_cast<Supervisor*>(t->data)->check_waiters(); }); },
                    static_cast<uint64_t>(std::max<long>(left, 1)), 0);
 }
 

@@ -13,7 +13,7 @@
 
 #include "boundary.hpp"
 #include "socket_path.hpp"
-#include "supervisor_parts.hpp"
+#include "service_entry.hpp"
 #include "parse.hpp"
 
 namespace sv {
@@ -58,15 +58,15 @@ int Supervisor::run(std::vector<ServiceSpec> specs) {
     }
     open_control_socket();
     open_http();
-    settle_hook_ = new_handle<uv_check_t>(this);
-    uv_check_init(loop_, settle_hook_);
-    uv_check_start(settle_hook_, [](uv_check_t* h) noexcept {
-        at_boundary("settling after events", [&] { static_cast<Supervisor*>(h->data)->settle(); });
+    after_events_hook_ = new_handle<uv_check_t>(this);
+    uv_check_init(loop_, after_events_hook_);
+    uv_check_start(after_events_hook_, [](uv_check_t* h) noexcept {
+        at_boundary("settling after events", [&] { static_cast<Supervisor*>(h->data)->after_events(); });
     });
     reload_timer_ = new_handle<uv_timer_t>(this);
     uv_timer_init(loop_, reload_timer_);
-    waiter_timer_ = new_handle<uv_timer_t>(this);
-    uv_timer_init(loop_, waiter_timer_);
+    pending_timer_ = new_handle<uv_timer_t>(this);
+    uv_timer_init(loop_, pending_timer_);
     for (auto& spec : specs) add(std::move(spec));
     if (services_.empty()) spdlog::info("no services in {}; waiting", options_.config_dir);
     for (auto& [name, slot] : services_) {
@@ -143,7 +143,7 @@ void Supervisor::remove(const std::string& name) {
     logs_.forget(name);
 }
 
-void Supervisor::settle() {
+void Supervisor::after_events() {
     std::vector<std::string> names;
     for (auto& [name, slot] : services_)
         if (slot->service.removable()) names.push_back(name);
@@ -446,16 +446,16 @@ void Supervisor::finish() {
     logs_.end_followers();  // `logs -f` ends (exit 0) with the services' last lines
     if (orphans_reaped_) spdlog::info("reaped {} orphaned processes in all", orphans_reaped_);
     spdlog::info("shutdown complete; exit status {}", exit_code_);
-    for (auto& waiter : waiters_) waiter.reply->send(false, "the supervisor shut down");
-    waiters_.clear();
+    for (auto& waiter : pending_requests_) waiter.reply->send(false, "the supervisor shut down");
+    pending_requests_.clear();
     for (auto& reply : reload_replies_) if (reply) reply->send(false, "the supervisor shut down");
     reload_replies_.clear();
     signals_.close();
     control_.close();
     http_.close();
-    close_handle(settle_hook_);
+    close_handle(after_events_hook_);
     close_handle(reload_timer_);
-    close_handle(waiter_timer_);
+    close_handle(pending_timer_);
     close_handle(grace_timer_);
     close_handle(drain_timer_);
     close_handle(finish_timer_);

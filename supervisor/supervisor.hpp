@@ -51,7 +51,7 @@ class Supervisor : private ServiceTable {
 
    private:
     struct ServiceEntry;
-    struct Waiter;
+    struct PendingRequest;
 
     // supervisor.cpp: the service table, processes, signals, shutdown
     ServiceEntry& add(ServiceSpec spec);
@@ -67,7 +67,7 @@ class Supervisor : private ServiceTable {
     void on_signal(int sig, pid_t sender);
     void forward(int sig);
     void close_exec_pipe(ServiceEntry& slot);
-    void settle();  // after every batch of events: replacements, removals, waiting replies, shutdown
+    void after_events();  // after every batch of events: replacements, removals, waiting replies, shutdown
 
     // `drain`: services keep running for their drain time first (a shutdown signal or request;
     // not the end of a critical service).
@@ -112,12 +112,12 @@ class Supervisor : private ServiceTable {
     void on_request(const Request& request, std::shared_ptr<Reply> reply);
     void set_goals(const Request& request, const std::vector<ServiceEntry*>& slots, std::shared_ptr<Reply> reply);
     std::string status_text(const std::vector<ServiceEntry*>& slots, bool json) const;
-    void wait_for(Waiter waiter, std::optional<Duration> timeout);
+    void wait_for(PendingRequest waiter, std::optional<Duration> timeout);
     void check_waiters();
-    std::optional<std::pair<bool, std::string>> decide(Waiter& waiter, size_t target);
-    void arm_waiter_timer();
+    std::optional<std::pair<bool, std::string>> decide(PendingRequest& waiter, size_t target);
+    void arm_pending_timer();
     std::string start_refusal(const ServiceEntry& slot, Request::Verb verb, const std::vector<std::string>& starting) const;
-    std::optional<std::pair<bool, std::string>> outcome_for(Waiter& waiter, const ServiceEntry& slot, pid_t before) const;
+    std::optional<std::pair<bool, std::string>> outcome_for(PendingRequest& waiter, const ServiceEntry& slot, pid_t before) const;
 
     uv_loop_t* loop_;
     Options options_;
@@ -127,12 +127,12 @@ class Supervisor : private ServiceTable {
     SignalReceiver signals_;
     ControlServer control_;
     HttpServer http_;
-    uv_check_t* settle_hook_ = nullptr;
+    uv_check_t* after_events_hook_ = nullptr;
     std::map<std::string, std::unique_ptr<ServiceEntry>> services_;
     std::unordered_map<pid_t, ServiceEntry*> by_pid_;
     Tasks tasks_;  // helper processes: [reload] checks, command probes, the resolver
-    std::vector<Waiter> waiters_;
-    uv_timer_t* waiter_timer_ = nullptr;  // the earliest deadline of a waiting request
+    std::vector<PendingRequest> pending_requests_;
+    uv_timer_t* pending_timer_ = nullptr;  // the earliest deadline of a waiting request
 
     uv_timer_t* reload_timer_ = nullptr;  // coalesces bursts of SIGHUP into one reload
     std::vector<std::shared_ptr<Reply>> reload_replies_;

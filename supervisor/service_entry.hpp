@@ -1,4 +1,6 @@
-// The supervisor's private records, shared by supervisor.cpp, readiness.cpp, reload.cpp and requests.cpp.
+// The supervisor's private records: one service's entry in its table (ServiceEntry), and a control
+// request waiting for its answer (PendingRequest). Shared by supervisor.cpp, readiness.cpp,
+// reload.cpp, requests.cpp and http_endpoints.cpp.
 #pragma once
 
 #include <optional>
@@ -43,7 +45,7 @@ struct Supervisor::ServiceEntry {
 
 // A control request that answers once its services reached the state it asked for, a later
 // request superseded it, or its deadline came.
-struct Supervisor::Waiter {
+struct Supervisor::PendingRequest {
     struct Target {
         std::string name;
         pid_t before = 0;                  // its pid when asked (a restart waits for another)
