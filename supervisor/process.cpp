@@ -521,7 +521,7 @@ void SignalReceiver::open(uv_loop_t* loop, Callback callback) {
 
 void SignalReceiver::close() {
     if (!poll_) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_poll_t*>(h); });
     poll_ = nullptr;
     ::close(fd_);
     fd_ = -1;
