@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "metrics.hpp"
-#include "service_entry.hpp"
+#include "supervisor.hpp"
 
 namespace sv {
 

@@ -12,7 +12,7 @@
 
 #include "boundary.hpp"
 #include "dependencies.hpp"
-#include "service_entry.hpp"
+#include "supervisor.hpp"
 #include "parse.hpp"
 
 namespace sv {

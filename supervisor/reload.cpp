@@ -9,7 +9,7 @@
 
 #include "boundary.hpp"
 #include "config.hpp"
-#include "service_entry.hpp"
+#include "supervisor.hpp"
 #include "parse.hpp"
 
 namespace sv {

@@ -8,7 +8,7 @@
 
 #include "boundary.hpp"
 #include "json.hpp"
-#include "service_entry.hpp"
+#include "supervisor.hpp"
 #include "parse.hpp"
 
 namespace sv {

@@ -1,19 +1,28 @@
-// The supervisor's private records: one service's entry in its table (ServiceEntry), and a control
-// request waiting for its answer (PendingRequest). Shared by supervisor.cpp, readiness.cpp,
-// reload.cpp, requests.cpp and http_endpoints.cpp.
+// The supervisor's records: one service's entry in its table (ServiceEntry), and a control
+// request waiting for its answer (PendingRequest). Below the supervisor (supervisor.hpp
+// includes this, never the other way round); only the supervisor's own code uses them.
 #pragma once
 
 #include <optional>
 #include <utility>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "checks.hpp"
-#include "supervisor.hpp"
+#include "control.hpp"
+#include "logs.hpp"
+#include "process.hpp"
+#include "service.hpp"
 #include "uv_handles.hpp"
 
 namespace sv {
 
+class Supervisor;
+
 // One service in the table: its state machine and the loop handles that carry out its actions.
-struct Supervisor::ServiceEntry {
+struct ServiceEntry {
     ServiceEntry(Supervisor* o, ServiceSpec spec) : owner(o), service(std::move(spec)) {}
     Supervisor* owner;
     Service service;
@@ -45,7 +54,7 @@ struct Supervisor::ServiceEntry {
 
 // A control request that answers once its services reached the state it asked for, a later
 // request superseded it, or its deadline came.
-struct Supervisor::PendingRequest {
+struct PendingRequest {
     struct Target {
         std::string name;
         pid_t before = 0;                  // its pid when asked (a restart waits for another)

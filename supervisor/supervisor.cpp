@@ -13,13 +13,12 @@
 
 #include "boundary.hpp"
 #include "socket_path.hpp"
-#include "service_entry.hpp"
 #include "parse.hpp"
 
 namespace sv {
 
 Supervisor::Supervisor(uv_loop_t* loop, Options options, char** environ, ProcessControl& processes)
-    : loop_(loop), options_(std::move(options)), environ_(environ), processes_(processes), tasks_(loop) {}
+    : loop_(loop), options_(std::move(options)), environ_(environ), processes_(processes), tasks_(loop, processes) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -108,7 +107,7 @@ void Supervisor::open_control_socket() {
                  tried);
 }
 
-Supervisor::ServiceEntry& Supervisor::add(ServiceSpec spec) {
+ServiceEntry& Supervisor::add(ServiceSpec spec) {
     auto slot = std::make_unique<ServiceEntry>(this, std::move(spec));
     slot->timer = new_handle<uv_timer_t>(slot.get());
     uv_timer_init(loop_, slot->timer);

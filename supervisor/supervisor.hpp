@@ -30,6 +30,7 @@
 #include "process.hpp"
 #include "process_control.hpp"
 #include "service.hpp"
+#include "service_entry.hpp"
 #include "tasks.hpp"
 
 namespace sv {
@@ -50,9 +51,6 @@ class Supervisor : private ServiceTable {
     int run(std::vector<ServiceSpec> specs);
 
    private:
-    struct ServiceEntry;
-    struct PendingRequest;
-
     // supervisor.cpp: the service table, processes, signals, shutdown
     ServiceEntry& add(ServiceSpec spec);
     void renew_spec(ServiceEntry& slot);

@@ -14,6 +14,7 @@
 namespace sv {
 
 struct Tasks::Task {
+    Tasks* owner = nullptr;
     pid_t pid = 0;
     int fd = -1;  // read end of its stdout+stderr
     uv_poll_t* poll = nullptr;
@@ -34,7 +35,7 @@ struct Tasks::Task {
 };
 
 // A task still running when the supervisor ends is left to the kernel, as its process is.
-Tasks::Tasks(uv_loop_t* loop) : loop_(loop) {}
+Tasks::Tasks(uv_loop_t* loop, ProcessControl& processes) : loop_(loop), processes_(processes) {}
 Tasks::~Tasks() = default;
 
 void Tasks::run(const ServiceSpec& spec, std::vector<std::string> argv, char** base_env, Duration timeout, Done done) {
@@ -48,7 +49,7 @@ void Tasks::run(const ServiceSpec& spec, std::vector<std::string> argv, char** b
 
     int out[2];
     if (::pipe2(out, O_CLOEXEC) < 0) return done(127 << 8, std::string("cannot make a pipe: ") + std::strerror(errno));
-    auto launch_result = launch(plan, ChildOutput(out[1], out[1]));
+    auto launch_result = processes_.launch(plan, ChildOutput(out[1], out[1]));
     if (auto* why = std::get_if<std::string>(&launch_result)) {
         ::close(out[0]);
         return done(127 << 8, *why);
@@ -59,6 +60,7 @@ void Tasks::run(const ServiceSpec& spec, std::vector<std::string> argv, char** b
 
     auto task = std::make_unique<Task>();
     task->pid = launched.pid;
+    task->owner = this;
     task->fd = out[0];
     task->done = std::move(done);
     task->poll = new_handle<uv_poll_t>(task.get());
@@ -75,7 +77,7 @@ void Tasks::run(const ServiceSpec& spec, std::vector<std::string> argv, char** b
         at_boundary("a task's timeout", [&] {
             auto* task = static_cast<Task*>(timer->data);
             task->timed_out = true;
-            ::kill(-task->pid, SIGKILL);
+            task->owner->processes_.kill(-task->pid, SIGKILL);
         });
     }, static_cast<uint64_t>(timeout.count()), 0);
     running_[task->pid] = std::move(task);
@@ -86,7 +88,7 @@ bool Tasks::on_exit(pid_t pid, int wait_status) {
     if (found == running_.end()) return false;
     std::unique_ptr<Task> task = std::move(found->second);
     running_.erase(found);
-    ::kill(-pid, SIGKILL);  // whatever the task left in its group
+    processes_.kill(-pid, SIGKILL);  // whatever the task left in its group
     task->read_output();
     close_handle(task->poll);
     close_handle(task->timer);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model.hpp"
+#include "process_control.hpp"
 
 namespace sv {
 
@@ -24,7 +25,8 @@ class Tasks {
     using Done = std::function<void(int wait_status, const std::string& output)>;
     static constexpr size_t kMaxTaskOutput = 8192;
 
-    explicit Tasks(uv_loop_t* loop);
+    // `processes`: where its launches and kills go (the supervisor's seam, process_control.hpp).
+    Tasks(uv_loop_t* loop, ProcessControl& processes);
     ~Tasks();
     Tasks(const Tasks&) = delete;
     Tasks& operator=(const Tasks&) = delete;
@@ -41,6 +43,7 @@ class Tasks {
    private:
     struct Task;
     uv_loop_t* loop_;
+    ProcessControl& processes_;
     std::unordered_map<pid_t, std::unique_ptr<Task>> running_;
 };
 
