@@ -9,6 +9,8 @@
 //   control socket requests ....... Supervisor::on_request       (requests.cpp)
 //   a line of a service's output .. LogHub / ServiceLog          (logs.cpp, syslog.cpp)
 //   start order, checks, notify ... Supervisor::request_start, run_check (readiness.cpp, checks.cpp)
+//   HTTP probes and metrics ....... Supervisor::on_http          (http_endpoints.cpp, http.cpp)
+//   drain, then the ordered stop .. Supervisor::begin_shutdown, advance_shutdown (supervisor.cpp)
 #pragma once
 
 #include <uv.h>
