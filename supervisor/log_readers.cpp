@@ -46,14 +46,14 @@ bool wanted(const std::vector<std::string>& names, const std::string& service) {
 
 }  // namespace
 
-void LogHub::keep_read(LogRing& ring, Stream stream, bool continued, std::string_view head, std::string_view body,
+void LogHub::keep_read(const std::shared_ptr<LogRing>& ring, Stream stream, bool continued, std::string_view head, std::string_view body,
                        std::chrono::system_clock::time_point now) {
-    if (pending_.ring == &ring && ring.pushes_out(head.size() + body.size())) {
-        ring.clear();  // what storing the pending read and then this one would leave of them
+    if (pending_.ring == ring && ring->pushes_out(head.size() + body.size())) {
+        ring->clear();  // what storing the pending read and then this one would leave of them
         pending_.ring = nullptr;
     }
     keep_pending();
-    pending_.ring = &ring;
+    pending_.ring = ring;
     pending_.seq = ++seq_;
     pending_.time = now;
     pending_.stream = stream;

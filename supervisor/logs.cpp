@@ -212,10 +212,6 @@ ServiceLog::ServiceLog(const ServiceSpec& spec, LogHub& hub, OutputQueue& consol
                                            counters_->dropped[static_cast<int>(LogDestination::file)]);
 }
 
-ServiceLog::~ServiceLog() {
-    if (hub_.pending_.ring == ring_.get()) hub_.keep_pending();
-}
-
 void ServiceLog::line(Stream stream, std::string_view text, bool continued, std::chrono::system_clock::time_point now) {
     LogMode mode = stream == Stream::err ? spec_.stderr_mode : spec_.stdout_mode;
     if (!continued) ++counters_->lines[stream == Stream::err ? 1 : 0];
@@ -234,7 +230,7 @@ void ServiceLog::line(Stream stream, std::string_view text, bool continued, std:
 }
 
 void ServiceLog::keep(Stream stream, bool continued, std::string_view head, std::string_view body, std::chrono::system_clock::time_point now) {
-    if (ring_->capacity() > 0 && head.size() + body.size() > 0) hub_.keep_read(*ring_, stream, continued, head, body, now);
+    if (ring_->capacity() > 0 && head.size() + body.size() > 0) hub_.keep_read(ring_, stream, continued, head, body, now);
 }
 
 void ServiceLog::flush() {

@@ -157,9 +157,6 @@ class ServiceLog {
    public:
     ServiceLog(const ServiceSpec& spec, LogHub& hub, OutputQueue& console, std::shared_ptr<SyslogDestination> syslog,
                std::shared_ptr<LogRing> ring, std::shared_ptr<LogCounters> counters);
-    // A read of this service that waits to be kept (LogHub::keep_read) is kept now: the ring
-    // may go with this log (a removed service's ring lives only as long as its pipes).
-    ~ServiceLog();
     ServiceLog(const ServiceLog&) = delete;
     ServiceLog& operator=(const ServiceLog&) = delete;
     // One line; `now` is read once per batch by the caller (a clock read per line was a
@@ -271,7 +268,9 @@ class LogHub {
     // bytes wait in the read buffer they came in (there are two: the next read goes to the
     // other one), what the splitter held before in a copy.
     struct PendingRead {
-        LogRing* ring = nullptr;
+        // Shared: a removed service's ring lives only as long as its pipes, and the read that
+        // waits must not outlive it.
+        std::shared_ptr<LogRing> ring;
         uint64_t seq = 0;
         std::chrono::system_clock::time_point time{};
         Stream stream = Stream::out;
@@ -281,7 +280,7 @@ class LogHub {
     } pending_;
     // A read for `ring` (ServiceLog::keep): the pending one is stored first unless this one
     // pushes it out.
-    void keep_read(LogRing& ring, Stream stream, bool continued, std::string_view head, std::string_view body,
+    void keep_read(const std::shared_ptr<LogRing>& ring, Stream stream, bool continued, std::string_view head, std::string_view body,
                    std::chrono::system_clock::time_point now);
     void keep_pending();  // stores the pending read now: before the rings are read or changed
     char* read_buffer();  // where the next read goes: not where the pending read's bytes are

@@ -188,8 +188,7 @@ void Supervisor::apply(ServiceEntry& slot, const Actions& actions) {
                 if (service.spec().critical && phase_ == Phase::running) {
                     int code = exit_code_of(service.last_status().value_or(0));
                     critical_failure_ = "critical service " + service.spec().name + " ended (" + service.reason() + ")";
-                    begin_shutdown(code, "critical service " + service.spec().name + " ended (" + service.reason() +
-                                             "); exit status " + std::to_string(code));
+                    begin_shutdown(code, critical_failure_ + "; exit status " + std::to_string(code));
                 }
                 break;
             case Action::run_check:

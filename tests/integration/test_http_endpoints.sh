@@ -91,7 +91,8 @@ check "  2 reloads, 1 failed, 1 config error now" eval 'metric_is supervisor_rel
     metric_is supervisor_config_errors 1'
 check "  control requests counted" metric_at_least supervisor_control_requests_total 4
 check "  HTTP requests counted" metric_at_least supervisor_http_requests_total 15
-check "  uptime grows" eval 'a=$(metric supervisor_uptime_seconds); sleep 0.2; b=$(metric supervisor_uptime_seconds); awk "BEGIN { exit !($b > $a) }"'
+a=$(metric supervisor_uptime_seconds)
+check "  uptime grows" wait_until 3 eval 'b=$(metric supervisor_uptime_seconds); awk "BEGIN { exit !($b > $a) }"'
 rm -f "$CONF/broken.toml"
 ctl stop missing >/dev/null
 
